@@ -1,0 +1,1 @@
+export const __placeholder: true = true
