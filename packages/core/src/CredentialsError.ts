@@ -44,7 +44,10 @@ export interface CredentialsErrorOptions {
 
 const BRAND: unique symbol = Symbol.for('podcreds.CredentialsError')
 
-const TRY_NEXT_BY_DEFAULT: ReadonlySet<CredentialsErrorCode> = new Set(['ERR_NOT_CONFIGURED', 'ERR_CHAIN_EXHAUSTED'])
+const TRY_NEXT_BY_DEFAULT: ReadonlySet<CredentialsErrorCode> = new Set([
+  'ERR_NOT_CONFIGURED',
+  'ERR_CHAIN_EXHAUSTED',
+])
 const RETRYABLE_BY_DEFAULT: ReadonlySet<CredentialsErrorCode> = new Set(['ERR_NETWORK', 'ERR_HTTP_TIMEOUT'])
 
 /**
@@ -104,7 +107,10 @@ export class CredentialsError extends Error {
     if (this.status !== undefined) out.status = this.status
     if (this.stsCode !== undefined) out.stsCode = this.stsCode
     if (this.cause instanceof Error) {
-      out.cause = this.cause instanceof CredentialsError ? this.cause.toJSON() : { name: this.cause.name, message: this.cause.message }
+      out.cause =
+        this.cause instanceof CredentialsError
+          ? this.cause.toJSON()
+          : { name: this.cause.name, message: this.cause.message }
     }
     return out
   }

@@ -1,4 +1,4 @@
-import type { Agent as HttpAgent, ClientRequest, IncomingMessage, RequestOptions } from 'node:http'
+import type { ClientRequest, Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http'
 import { request as httpClientRequest, Agent as NodeHttpAgent } from 'node:http'
 import type { Clock, Milliseconds } from './Clock.js'
 import { systemClock } from './Clock.js'
@@ -95,7 +95,10 @@ export function describeUrl(url: URL): string {
  * const res = await httpRequest({ url: new URL('http://127.0.0.1:8080/v1/credentials') }, { timeoutMs: 2000 })
  * ```
  */
-export async function httpRequest(request: HttpRequest, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+export async function httpRequest(
+  request: HttpRequest,
+  options: HttpRequestOptions = {},
+): Promise<HttpResponse> {
   const { url } = request
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new CredentialsError(`unsupported protocol ${url.protocol} in ${describeUrl(url)}`, {
@@ -192,7 +195,9 @@ export async function httpRequest(request: HttpRequest, options: HttpRequestOpti
       clock.setTimeout(
         () =>
           finish(
-            new CredentialsError(`request to ${where} timed out after ${timeoutMs} ms`, { code: 'ERR_HTTP_TIMEOUT' }),
+            new CredentialsError(`request to ${where} timed out after ${timeoutMs} ms`, {
+              code: 'ERR_HTTP_TIMEOUT',
+            }),
           ),
         timeoutMs,
       ),
@@ -210,7 +215,9 @@ export async function httpRequest(request: HttpRequest, options: HttpRequestOpti
         connectTimeoutMs,
       )
       timers.push(connectTimer)
-      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () => clock.clearTimeout(connectTimer))
+      socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', () =>
+        clock.clearTimeout(connectTimer),
+      )
     })
     signal?.addEventListener('abort', onAbort, { once: true })
     req.end(request.body)
@@ -238,5 +245,8 @@ function cutShort(where: string, status: number | undefined): CredentialsError {
 }
 
 function abortedError(where: string, signal: AbortSignal | undefined): CredentialsError {
-  return new CredentialsError(`request to ${where} was aborted`, { code: 'ERR_ABORTED', cause: signal?.reason })
+  return new CredentialsError(`request to ${where} was aborted`, {
+    code: 'ERR_ABORTED',
+    cause: signal?.reason,
+  })
 }

@@ -1,6 +1,10 @@
 export type { Clock, Milliseconds, Random, TimerHandle, TimerOptions } from './Clock.js'
 export { systemClock, systemRandom } from './Clock.js'
-export type { AwsCredentialIdentity, AwsCredentialIdentityProvider, TemporaryCredentials } from './Credentials.js'
+export type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  TemporaryCredentials,
+} from './Credentials.js'
 export type { CredentialsErrorCode, CredentialsErrorOptions } from './CredentialsError.js'
 export { CredentialsError, isCredentialsError } from './CredentialsError.js'
 export type { Env } from './Env.js'

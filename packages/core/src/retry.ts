@@ -42,7 +42,8 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, options: Ret
   const cap = options.maxDelayMs ?? 2000
   const clock = options.clock ?? systemClock
   const random = options.random ?? systemRandom
-  const shouldRetry = options.shouldRetry ?? ((error: unknown) => error instanceof CredentialsError && error.retryable)
+  const shouldRetry =
+    options.shouldRetry ?? ((error: unknown) => error instanceof CredentialsError && error.retryable)
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt)

@@ -28,7 +28,9 @@ export function validateMilliseconds(name: string, value: unknown, rule: Duratio
   const min = rule.min ?? 0
   const max = rule.max ?? Number.MAX_SAFE_INTEGER
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new TypeError(`${name} must be a finite number of milliseconds in [${min}, ${max}], got ${describe(value)}`)
+    throw new TypeError(
+      `${name} must be a finite number of milliseconds in [${min}, ${max}], got ${describe(value)}`,
+    )
   }
 }
 
@@ -58,7 +60,9 @@ export function validateInteger(name: string, value: unknown, min: number, max: 
 export function validateString(name: string, value: unknown): void {
   if (value === undefined) return
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new TypeError(`${name} must be a non-empty string, got ${typeof value === 'string' ? 'an empty string' : typeof value}`)
+    throw new TypeError(
+      `${name} must be a non-empty string, got ${typeof value === 'string' ? 'an empty string' : typeof value}`,
+    )
   }
 }
 
@@ -94,7 +98,8 @@ export function validateClock(name: string, value: unknown): asserts value is Cl
  */
 export function validateRandom(name: string, value: unknown): asserts value is Random | undefined {
   if (value === undefined) return
-  if (typeof value !== 'function') throw new TypeError(`${name} must be a function returning a number in [0, 1)`)
+  if (typeof value !== 'function')
+    throw new TypeError(`${name} must be a function returning a number in [0, 1)`)
 }
 
 /**
@@ -110,7 +115,8 @@ export function validateLogger(name: string, value: unknown): asserts value is L
   if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object`)
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     const fn = (value as Record<string, unknown>)[level]
-    if (fn !== undefined && typeof fn !== 'function') throw new TypeError(`${name}.${level} must be a function`)
+    if (fn !== undefined && typeof fn !== 'function')
+      throw new TypeError(`${name}.${level} must be a function`)
   }
 }
 
