@@ -23,6 +23,7 @@ export type { RedactedCredentials } from './redact.js'
 export { REDACTED, redactCredentials, redactKeyId, scrub } from './redact.js'
 export type { RetryOptions } from './retry.js'
 export { DEFAULT_MAX_ATTEMPTS, retry, sleep } from './retry.js'
+export type { DescribableProvider, SourceDescription } from './SourceDescription.js'
 export type { DurationRule } from './validators.js'
 export {
   validateClock,

@@ -1,1 +1,2 @@
-export const __placeholder: true = true
+export type { ReadFile, ReadTokenOptions } from './readToken.js'
+export { DEFAULT_MAX_TOKEN_BYTES, readToken } from './readToken.js'
