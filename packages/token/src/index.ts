@@ -1,2 +1,15 @@
+export type { DecodeTokenOptions } from './decodeToken.js'
+export { DEFAULT_MAX_TOKEN_LENGTH, decodeToken } from './decodeToken.js'
+export type { InspectTokenOptions, TokenInspection } from './inspectToken.js'
+export { inspectToken } from './inspectToken.js'
+export type { ServiceAccountRef } from './parseServiceAccountSubject.js'
+export { parseServiceAccountSubject } from './parseServiceAccountSubject.js'
 export type { ReadFile, ReadTokenOptions } from './readToken.js'
 export { DEFAULT_MAX_TOKEN_BYTES, readToken } from './readToken.js'
+export type {
+  DecodedToken,
+  KubernetesClaims,
+  KubernetesObjectRef,
+  TokenClaims,
+  TokenHeader,
+} from './TokenClaims.js'
