@@ -1,0 +1,535 @@
+import type {
+  Clock,
+  DescribableProvider,
+  Env,
+  HttpTransport,
+  Logger,
+  Milliseconds,
+  Random,
+  SourceDescription,
+  TemporaryCredentials,
+} from '@podcreds/core'
+import {
+  CredentialsError,
+  describeUrl,
+  httpRequest,
+  readEnv,
+  redactKeyId,
+  retry,
+  systemClock,
+  systemRandom,
+  validateClock,
+  validateInteger,
+  validateLogger,
+  validateMilliseconds,
+  validateRandom,
+  validateSignal,
+  validateString,
+} from '@podcreds/core'
+import type { ReadFile } from '@podcreds/token'
+import { decodeToken, readToken } from '@podcreds/token'
+import type { Dispatcher } from 'undici'
+import { envRegion, quote } from './internal/config.js'
+import { formBody, isInvalidIdentityToken, readStsResponse } from './internal/sts.js'
+import { readProxyEnv, undiciTransport } from './internal/undiciTransport.js'
+import { isPolicyArn, isRegion, isRoleArn, isSessionName, parseEndpoint } from './internal/validate.js'
+import type { StsEndpoint } from './resolveStsEndpoint.js'
+import { resolveStsEndpoint } from './resolveStsEndpoint.js'
+
+/** A managed session policy, as STS's `PolicyDescriptorType`. */
+export interface PolicyDescriptor {
+  /** The policy ARN, e.g. `arn:aws:iam::aws:policy/ReadOnlyAccess`. */
+  arn: string
+}
+
+/** Options of {@link fromWebIdentity}. Explicit options beat environment variables. */
+export interface FromWebIdentityOptions {
+  /**
+   * The projected service-account token file, re-read on every call (kubelet rotates it).
+   * @defaultValue `AWS_WEB_IDENTITY_TOKEN_FILE`
+   */
+  tokenFile?: string
+  /**
+   * The IAM role to assume, `arn:<partition>:iam::<account>:role/<path/name>`.
+   * @defaultValue `AWS_ROLE_ARN`
+   */
+  roleArn?: string
+  /**
+   * The session name, 2–64 characters of `[\w+=,.@-]`.
+   * @defaultValue `AWS_ROLE_SESSION_NAME`, else a generated `podcreds-<epoch ms>-<random hex>`
+   */
+  roleSessionName?: string
+  /**
+   * The region whose STS endpoint to call.
+   * @defaultValue `AWS_REGION`, then `AWS_DEFAULT_REGION`, then the calling SDK client's region,
+   * then `us-east-1` with a warning
+   */
+  region?: string
+  /**
+   * The STS endpoint URL.
+   * @defaultValue `AWS_ENDPOINT_URL_STS`, then `AWS_ENDPOINT_URL`, then the regional endpoint (see
+   * {@link resolveStsEndpoint})
+   */
+  endpoint?: string | URL
+  /** Lifetime of the session, in **seconds** (the STS wire unit), 900 to 43 200. @defaultValue STS's default, 3600 */
+  durationSeconds?: number
+  /** An inline session policy (JSON, at most 2048 characters). */
+  policy?: string
+  /** Up to 10 managed session policies. */
+  policyArns?: readonly PolicyDescriptor[]
+  /** The OAuth 2.0 identity provider, for tokens that are not OpenID Connect ID tokens. */
+  providerId?: string
+  /** The environment, read on every call. @defaultValue `process.env` */
+  env?: Env
+  /** Whole STS request, per attempt, in milliseconds. @defaultValue 5000 */
+  timeoutMs?: Milliseconds
+  /** Until the connection is up, in milliseconds. @defaultValue 1000 */
+  connectTimeoutMs?: Milliseconds
+  /** Attempts per call, the first included; 1 means no retry. @defaultValue 3 */
+  maxAttempts?: number
+  /** Time and timers (token expiry, timeouts, back-off). @defaultValue systemClock */
+  clock?: Clock
+  /** Jitter source. @defaultValue systemRandom */
+  random?: Random
+  /**
+   * An undici dispatcher (e.g. a `ProxyAgent`) to send STS requests through. When absent and
+   * `HTTPS_PROXY`/`HTTP_PROXY` (any case) is set, undici's `EnvHttpProxyAgent` is used with
+   * `NO_PROXY`. undici is imported only then.
+   */
+  dispatcher?: Dispatcher
+  /** Structured logger; never receives a secret. */
+  logger?: Logger
+  /** Aborts calls with `ERR_ABORTED`. */
+  signal?: AbortSignal
+  /**
+   * The HTTP seam. Takes precedence over `dispatcher` and proxy variables.
+   * @defaultValue core's `httpRequest`, or an undici transport when a proxy or dispatcher is set
+   */
+  transport?: HttpTransport
+  /** The file-reading seam for the token file. @defaultValue `fs.promises.readFile` */
+  readFile?: ReadFile
+}
+
+/** @defaultValue 5000 */
+export const DEFAULT_STS_TIMEOUT_MS = 5000
+/** @defaultValue 1000 */
+export const DEFAULT_STS_CONNECT_TIMEOUT_MS = 1000
+/** @defaultValue 3 */
+export const DEFAULT_STS_MAX_ATTEMPTS = 3
+
+const MAX_POLICY_LENGTH = 2048
+const MAX_POLICY_ARNS = 10
+
+/** The configuration of one call, after options, environment and the caller's region. */
+interface CallConfig {
+  env: Env
+  roleArn: string
+  tokenFile: string
+  roleSessionName: string | undefined
+  region: string | undefined
+  regionSource: string
+  endpoint: StsEndpoint
+}
+
+/**
+ * IRSA credentials: reads the projected service-account token and exchanges it for temporary
+ * credentials with an unsigned STS `AssumeRoleWithWebIdentity` request — no AWS SDK client
+ * involved. Configuration comes from the options, else (per call) from `AWS_ROLE_ARN`,
+ * `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_SESSION_NAME` and the region and endpoint variables
+ * (see {@link resolveStsEndpoint}).
+ *
+ * Every call re-reads the token file and makes one STS exchange (retried with full-jitter
+ * back-off on throttling, IdP communication errors, 429, 5xx and network errors; an
+ * `InvalidIdentityToken` answer re-reads the file and tries once more). Wrap the provider in
+ * `refreshing()` from `@podcreds/refresh` to cache and refresh in the background.
+ *
+ * Errors (`CredentialsError`): `ERR_NOT_CONFIGURED` (no role ARN or token file;
+ * `tryNextLink`), `ERR_INVALID_CONFIG` (a malformed value in the environment), `ERR_TOKEN_FILE`,
+ * `ERR_TOKEN_EXPIRED` (the token's `exp` has passed; STS is not called), `ERR_STS` (with
+ * `stsCode`, `status` and `retryable`), `ERR_HTTP_STATUS`, `ERR_RESPONSE_INVALID`,
+ * `ERR_HTTP_TIMEOUT`, `ERR_NETWORK`, `ERR_ABORTED`. A malformed option throws a `TypeError` here.
+ *
+ * @param options - see {@link FromWebIdentityOptions}
+ * @returns a provider usable as the `credentials` of any AWS SDK v3 client, with `describe()`
+ * @example
+ * ```ts
+ * import { S3Client } from '@aws-sdk/client-s3'
+ * import { fromWebIdentity } from '@podcreds/web-identity'
+ *
+ * const s3 = new S3Client({ credentials: fromWebIdentity() })
+ * ```
+ */
+export function fromWebIdentity(
+  options: FromWebIdentityOptions = {},
+): DescribableProvider<TemporaryCredentials> {
+  validateOptions(options)
+  const clock = options.clock ?? systemClock
+  const random = options.random ?? systemRandom
+  const logger = options.logger
+  const timeoutMs = options.timeoutMs ?? DEFAULT_STS_TIMEOUT_MS
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_STS_CONNECT_TIMEOUT_MS
+  const maxAttempts = options.maxAttempts ?? DEFAULT_STS_MAX_ATTEMPTS
+  const policyArns = options.policyArns?.map((descriptor) => ({ arn: descriptor.arn }))
+  const endpointOption = options.endpoint instanceof URL ? new URL(options.endpoint.href) : options.endpoint
+
+  const resolveConfig = (callerRegion: string | undefined): CallConfig => {
+    const env = options.env ?? process.env
+    const roleArn = options.roleArn ?? readEnv(env, 'AWS_ROLE_ARN')
+    const tokenFile = options.tokenFile ?? readEnv(env, 'AWS_WEB_IDENTITY_TOKEN_FILE')
+    if (roleArn === undefined || tokenFile === undefined) {
+      throw new CredentialsError(`web identity is not configured: ${missing(roleArn, tokenFile)}`, {
+        code: 'ERR_NOT_CONFIGURED',
+      })
+    }
+    if (options.roleArn === undefined && !isRoleArn(roleArn)) {
+      throw new CredentialsError(
+        `AWS_ROLE_ARN must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), got ${quote(roleArn)}`,
+        { code: 'ERR_INVALID_CONFIG' },
+      )
+    }
+    let roleSessionName = options.roleSessionName
+    if (roleSessionName === undefined) {
+      roleSessionName = readEnv(env, 'AWS_ROLE_SESSION_NAME')
+      if (roleSessionName !== undefined && !isSessionName(roleSessionName)) {
+        throw new CredentialsError(
+          `AWS_ROLE_SESSION_NAME must be 2 to 64 characters of [\\w+=,.@-], got ${quote(roleSessionName)}`,
+          { code: 'ERR_INVALID_CONFIG' },
+        )
+      }
+    }
+    let region = options.region
+    let regionSource = 'region option'
+    if (region === undefined) {
+      const fromEnv = envRegion(env)
+      if (fromEnv !== undefined) {
+        region = fromEnv.region
+        regionSource = fromEnv.name
+      } else if (callerRegion !== undefined) {
+        region = callerRegion
+        regionSource = "the calling client's region"
+      } else {
+        regionSource = 'none'
+      }
+    }
+    const endpoint = resolveStsEndpoint({
+      env,
+      ...(region === undefined ? {} : { region }),
+      ...(endpointOption === undefined ? {} : { endpoint: endpointOption }),
+    })
+    return { env, roleArn, tokenFile, roleSessionName, region, regionSource, endpoint }
+  }
+
+  const readCheckedToken = async (tokenFile: string): Promise<string> => {
+    const token = await readToken(
+      tokenFile,
+      options.readFile === undefined ? {} : { readFile: options.readFile },
+    )
+    const exp = expiryOf(token)
+    if (exp !== undefined && exp * 1000 <= clock.now()) {
+      throw new CredentialsError(
+        `the web identity token in ${tokenFile} expired at ${isoSeconds(exp)}; is kubelet still rotating it?`,
+        { code: 'ERR_TOKEN_EXPIRED' },
+      )
+    }
+    return token
+  }
+
+  const transportFor = async (env: Env): Promise<{ transport: HttpTransport; via: string }> => {
+    if (options.transport !== undefined) return { transport: options.transport, via: 'transport option' }
+    const proxy = readProxyEnv(env)
+    if (options.dispatcher === undefined && proxy === undefined)
+      return { transport: httpRequest, via: 'direct' }
+    const transport = await undiciTransport({ dispatcher: options.dispatcher, proxy, connectTimeoutMs })
+    return { transport, via: options.dispatcher === undefined ? 'proxy variables' : 'dispatcher option' }
+  }
+
+  const provider = async (identityProperties?: Record<string, unknown>): Promise<TemporaryCredentials> => {
+    const config = resolveConfig(await callerRegionOf(identityProperties))
+    const { endpoint, roleArn, tokenFile } = config
+    if (endpoint.warning !== undefined) logger?.warn?.(`web-identity: ${endpoint.warning}`, { roleArn })
+    let token = await readCheckedToken(tokenFile)
+    const { transport, via } = await transportFor(config.env)
+    const where = describeUrl(endpoint.url)
+    const roleSessionName = config.roleSessionName ?? generateSessionName(clock, random)
+    logger?.debug?.('web-identity: assuming role', {
+      roleArn,
+      roleSessionName,
+      tokenFile,
+      endpoint: where,
+      endpointSource: endpoint.source,
+      via,
+    })
+
+    const exchange = async (webIdentityToken: string): Promise<TemporaryCredentials> => {
+      const response = await transport(
+        {
+          url: endpoint.url,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+            accept: 'text/xml',
+          },
+          body: formBody({
+            roleArn,
+            roleSessionName,
+            webIdentityToken,
+            durationSeconds: options.durationSeconds,
+            policy: options.policy,
+            policyArns,
+            providerId: options.providerId,
+          }),
+        },
+        {
+          timeoutMs,
+          connectTimeoutMs,
+          clock,
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        },
+      )
+      return readStsResponse(response.status, response.body, where, roleArn, [webIdentityToken])
+    }
+
+    let reread = false
+    const credentials = await retry(
+      async () => {
+        try {
+          return await exchange(token)
+        } catch (error) {
+          // A rotation race: kubelet swapped the token between our read and STS's check, or STS
+          // saw the old one. Re-read the file once and try again at once; a second rejection stands.
+          if (reread || !isInvalidIdentityToken(error)) throw error
+          reread = true
+          logger?.debug?.('web-identity: STS rejected the token; re-reading the token file once', {
+            tokenFile,
+          })
+          token = await readCheckedToken(tokenFile)
+          return await exchange(token)
+        }
+      },
+      {
+        maxAttempts,
+        clock,
+        random,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        onRetry: (error, attempt, delayMs) => {
+          logger?.debug?.('web-identity: retrying STS', { attempt, delayMs, ...errorFields(error) })
+        },
+      },
+    )
+    logger?.debug?.('web-identity: assumed role', {
+      roleArn,
+      accessKeyId: redactKeyId(credentials.accessKeyId),
+      expiration: credentials.expiration.toISOString(),
+      ...(credentials.accountId === undefined ? {} : { accountId: credentials.accountId }),
+    })
+    return credentials
+  }
+
+  const describe = async (): Promise<SourceDescription> => {
+    let config: CallConfig
+    try {
+      config = resolveConfig(undefined)
+    } catch (error) {
+      if (error instanceof CredentialsError && error.code === 'ERR_NOT_CONFIGURED') {
+        return { configured: false, reason: error.message, details: {} }
+      }
+      throw error
+    }
+    const { endpoint, roleArn, tokenFile } = config
+    const token = await readCheckedToken(tokenFile)
+    const details: Record<string, string> = {
+      roleArn,
+      roleArnSource: options.roleArn === undefined ? 'AWS_ROLE_ARN' : 'roleArn option',
+      tokenFile,
+      tokenFileSource: options.tokenFile === undefined ? 'AWS_WEB_IDENTITY_TOKEN_FILE' : 'tokenFile option',
+      roleSessionName: config.roleSessionName ?? '(generated per call)',
+      region: config.region ?? '(none)',
+      regionSource: config.regionSource,
+      endpoint: endpoint.url.href,
+      endpointSource: endpoint.source,
+    }
+    if (endpoint.warning !== undefined) details.warning = endpoint.warning
+    Object.assign(details, tokenDetails(token))
+    const proxy = options.transport === undefined ? readProxyEnv(config.env) : undefined
+    if (options.dispatcher !== undefined) details.proxy = 'dispatcher option'
+    else if (proxy !== undefined) {
+      const chosen =
+        endpoint.url.protocol === 'https:' && proxy.httpsProxy !== '' ? proxy.httpsProxy : proxy.httpProxy
+      details.proxy = proxyOrigin(chosen)
+      if (proxy.noProxy !== '') details.noProxy = proxy.noProxy
+    }
+    return {
+      configured: true,
+      reason: `would assume ${roleArn} with the token in ${tokenFile} through STS at ${describeUrl(endpoint.url)}`,
+      details,
+    }
+  }
+
+  return Object.assign(provider, { describe })
+}
+
+function validateOptions(options: FromWebIdentityOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+  validateString('tokenFile', options.tokenFile)
+  validateString('roleArn', options.roleArn)
+  if (options.roleArn !== undefined && !isRoleArn(options.roleArn)) {
+    throw new TypeError(
+      `roleArn must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), got ${quote(options.roleArn)}`,
+    )
+  }
+  validateString('roleSessionName', options.roleSessionName)
+  if (options.roleSessionName !== undefined && !isSessionName(options.roleSessionName)) {
+    throw new TypeError(
+      `roleSessionName must be 2 to 64 characters of [\\w+=,.@-], got ${quote(options.roleSessionName)}`,
+    )
+  }
+  validateString('region', options.region)
+  if (options.region !== undefined && !isRegion(options.region)) {
+    throw new TypeError(`region must be a region code such as us-east-1, got ${quote(options.region)}`)
+  }
+  if (options.endpoint !== undefined) {
+    if (
+      (typeof options.endpoint !== 'string' && !(options.endpoint instanceof URL)) ||
+      parseEndpoint(options.endpoint) === undefined
+    ) {
+      throw new TypeError('endpoint must be an absolute http: or https: URL')
+    }
+  }
+  validateInteger('durationSeconds', options.durationSeconds, 900, 43_200)
+  validateString('policy', options.policy)
+  if (options.policy !== undefined && options.policy.length > MAX_POLICY_LENGTH) {
+    throw new TypeError(
+      `policy must be at most ${MAX_POLICY_LENGTH} characters, got ${options.policy.length}`,
+    )
+  }
+  if (options.policyArns !== undefined) {
+    if (!Array.isArray(options.policyArns) || options.policyArns.length > MAX_POLICY_ARNS) {
+      throw new TypeError(`policyArns must be an array of at most ${MAX_POLICY_ARNS} { arn } objects`)
+    }
+    options.policyArns.forEach((descriptor: unknown, index) => {
+      const arn = (descriptor as { arn?: unknown } | null)?.arn
+      if (typeof arn !== 'string' || !isPolicyArn(arn)) {
+        throw new TypeError(
+          `policyArns[${index}].arn must be an IAM policy ARN (arn:aws:iam::<account>:policy/<name>)`,
+        )
+      }
+    })
+  }
+  validateString('providerId', options.providerId)
+  if (
+    options.providerId !== undefined &&
+    (options.providerId.length < 4 || options.providerId.length > 2048)
+  ) {
+    throw new TypeError('providerId must be 4 to 2048 characters')
+  }
+  if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null)) {
+    throw new TypeError('env must be an object of environment variables')
+  }
+  validateMilliseconds('timeoutMs', options.timeoutMs, { min: 1 })
+  validateMilliseconds('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
+  validateInteger('maxAttempts', options.maxAttempts, 1, 10)
+  validateClock('clock', options.clock)
+  validateRandom('random', options.random)
+  validateLogger('logger', options.logger)
+  validateSignal('signal', options.signal)
+  if (
+    options.dispatcher !== undefined &&
+    (typeof options.dispatcher !== 'object' ||
+      options.dispatcher === null ||
+      typeof (options.dispatcher as { dispatch?: unknown }).dispatch !== 'function')
+  ) {
+    throw new TypeError('dispatcher must be an undici Dispatcher')
+  }
+  if (options.transport !== undefined && typeof options.transport !== 'function') {
+    throw new TypeError('transport must be a function')
+  }
+  if (options.readFile !== undefined && typeof options.readFile !== 'function') {
+    throw new TypeError('readFile must be a function')
+  }
+}
+
+function missing(roleArn: string | undefined, tokenFile: string | undefined): string {
+  const names: string[] = []
+  if (roleArn === undefined) names.push('no role ARN (roleArn option or AWS_ROLE_ARN)')
+  if (tokenFile === undefined) names.push('no token file (tokenFile option or AWS_WEB_IDENTITY_TOKEN_FILE)')
+  return names.join(' and ')
+}
+
+// The AWS SDK passes `{ callerClientConfig: { region } }` to credential providers, the region
+// being a string or a provider function; it is the last fallback before us-east-1.
+async function callerRegionOf(
+  identityProperties: Record<string, unknown> | undefined,
+): Promise<string | undefined> {
+  const callerConfig = identityProperties?.callerClientConfig
+  if (typeof callerConfig !== 'object' || callerConfig === null) return undefined
+  const region = (callerConfig as { region?: unknown }).region
+  let value: unknown = region
+  if (typeof region === 'function') {
+    try {
+      value = await (region as () => unknown)()
+    } catch {
+      return undefined
+    }
+  }
+  return typeof value === 'string' && isRegion(value) ? value : undefined
+}
+
+// STS accepts [\w+=,.@-]{2,64}; "podcreds-" + 13 digits + "-" + 8 hex digits is 31 characters.
+function generateSessionName(clock: Clock, random: Random): string {
+  const suffix = Math.floor(random() * 0x1_0000_0000)
+    .toString(16)
+    .padStart(8, '0')
+  return `podcreds-${Math.floor(clock.now())}-${suffix}`
+}
+
+// Tokens that are not JWTs (OAuth 2.0 access tokens with ProviderId) are sent as they are: STS
+// judges them; only a decodable `exp` is checked here.
+function expiryOf(token: string): number | undefined {
+  try {
+    const { exp } = decodeToken(token).claims
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function tokenDetails(token: string): Record<string, string> {
+  let claims: Record<string, unknown>
+  try {
+    claims = decodeToken(token).claims
+  } catch {
+    return { token: 'not a JWT (sent to STS as is)' }
+  }
+  const details: Record<string, string> = {}
+  if (typeof claims.sub === 'string') details.tokenSubject = claims.sub
+  if (typeof claims.aud === 'string') details.tokenAudience = claims.aud
+  else if (Array.isArray(claims.aud)) details.tokenAudience = claims.aud.join(', ')
+  if (typeof claims.iss === 'string') details.tokenIssuer = claims.iss
+  if (typeof claims.exp === 'number' && Number.isFinite(claims.exp))
+    details.tokenExpiresAt = isoSeconds(claims.exp)
+  return details
+}
+
+function isoSeconds(epochSeconds: number): string {
+  const date = new Date(epochSeconds * 1000)
+  return Number.isNaN(date.getTime()) ? String(epochSeconds) : date.toISOString()
+}
+
+// A proxy URL may carry user:password: print only its origin.
+function proxyOrigin(value: string): string {
+  try {
+    const url = new URL(value.includes('://') ? value : `http://${value}`)
+    return `${url.protocol}//${url.host}`
+  } catch {
+    return '(unparseable proxy URL)'
+  }
+}
+
+function errorFields(error: unknown): Record<string, unknown> {
+  if (!(error instanceof CredentialsError)) return {}
+  return {
+    code: error.code,
+    ...(error.stsCode === undefined ? {} : { stsCode: error.stsCode }),
+    ...(error.status === undefined ? {} : { status: error.status }),
+  }
+}

@@ -1,0 +1,192 @@
+import type { Env, HttpRequest, HttpRequestOptions, HttpResponse, HttpTransport } from '@podcreds/core'
+import { CredentialsError, describeUrl, readEnv, systemClock } from '@podcreds/core'
+import type { Dispatcher } from 'undici'
+
+// undici costs 110–140 ms to load: it is imported only when a proxy variable is set or a
+// dispatcher is passed (DESIGN "Cold-start budget", issue 7 "Egress proxies").
+let undiciModule: Promise<typeof import('undici')> | undefined
+
+/** The proxy settings of an environment; lower case wins, as in curl and undici. */
+export interface ProxyEnv {
+  httpProxy: string
+  httpsProxy: string
+  noProxy: string
+}
+
+export function readProxyEnv(env: Env): ProxyEnv | undefined {
+  const httpProxy = readEnv(env, 'http_proxy') ?? readEnv(env, 'HTTP_PROXY') ?? ''
+  const httpsProxy = readEnv(env, 'https_proxy') ?? readEnv(env, 'HTTPS_PROXY') ?? ''
+  if (httpProxy === '' && httpsProxy === '') return undefined
+  const noProxy = readEnv(env, 'no_proxy') ?? readEnv(env, 'NO_PROXY') ?? ''
+  return { httpProxy, httpsProxy, noProxy }
+}
+
+// One agent per proxy configuration, so keep-alive connections are reused across calls. Idle
+// undici sockets are unref'd and never hold the process open.
+const agents = new Map<string, Dispatcher>()
+const MAX_AGENTS = 8
+const IDLE_SOCKET_MS = 4000
+
+/**
+ * An {@link HttpTransport} on undici's `request`: through `dispatcher` when given, otherwise an
+ * `EnvHttpProxyAgent` built from the proxy variables of the call's environment (passed
+ * explicitly: undici would otherwise read `process.env`). Same contract as core's `httpRequest`:
+ * total and connect timeouts, size cap, no redirects, abort signal, the same error codes.
+ */
+export async function undiciTransport(config: {
+  dispatcher: Dispatcher | undefined
+  proxy: ProxyEnv | undefined
+  connectTimeoutMs: number
+}): Promise<HttpTransport> {
+  undiciModule ??= import('undici')
+  const undici = await undiciModule
+  let dispatcher = config.dispatcher
+  if (dispatcher === undefined) {
+    const proxy = config.proxy ?? { httpProxy: '', httpsProxy: '', noProxy: '' }
+    const key = JSON.stringify([proxy.httpProxy, proxy.httpsProxy, proxy.noProxy, config.connectTimeoutMs])
+    dispatcher = agents.get(key)
+    if (dispatcher === undefined) {
+      if (agents.size >= MAX_AGENTS) {
+        for (const agent of agents.values()) void agent.close().catch(() => {})
+        agents.clear()
+      }
+      dispatcher = new undici.EnvHttpProxyAgent({
+        ...proxy,
+        connect: { timeout: config.connectTimeoutMs },
+        keepAliveTimeout: IDLE_SOCKET_MS,
+      })
+      agents.set(key, dispatcher)
+    }
+  }
+  const chosen = dispatcher
+  return (request, options) => send(undici, chosen, request, options)
+}
+
+async function send(
+  undici: typeof import('undici'),
+  dispatcher: Dispatcher,
+  request: HttpRequest,
+  options: HttpRequestOptions = {},
+): Promise<HttpResponse> {
+  const { url } = request
+  const where = describeUrl(url)
+  const clock = options.clock ?? systemClock
+  const timeoutMs = options.timeoutMs ?? 2000
+  const maxBodyBytes = options.maxBodyBytes ?? 65_536
+  const signal = options.signal
+  if (signal?.aborted) throw aborted(where, signal)
+
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = clock.setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, timeoutMs)
+  const onAbort = (): void => controller.abort()
+  signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    const target = new URL(url.href)
+    target.username = ''
+    target.password = ''
+    const response = await undici.request(target, {
+      method: request.method ?? 'GET',
+      headers: { ...request.headers },
+      body: request.body ?? null,
+      dispatcher,
+      signal: controller.signal,
+    })
+    const status = response.statusCode
+    const declared = Number(response.headers['content-length'])
+    if (Number.isFinite(declared) && declared > maxBodyBytes) {
+      response.body.destroy()
+      throw tooLarge(where, maxBodyBytes, status)
+    }
+    const chunks: Buffer[] = []
+    let size = 0
+    try {
+      for await (const chunk of response.body) {
+        const buffer = chunk as Buffer
+        size += buffer.length
+        if (size > maxBodyBytes) {
+          response.body.destroy()
+          throw tooLarge(where, maxBodyBytes, status)
+        }
+        chunks.push(buffer)
+      }
+    } catch (error) {
+      if (error instanceof CredentialsError) throw error
+      throw mapError(error, where, { timedOut, timeoutMs, signal, status, midBody: true })
+    }
+    let body: string
+    try {
+      body = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks, size))
+    } catch {
+      throw new CredentialsError(`response from ${where} is not valid UTF-8`, {
+        code: 'ERR_RESPONSE_INVALID',
+        status,
+      })
+    }
+    return { status, headers: response.headers, body }
+  } catch (error) {
+    if (error instanceof CredentialsError) throw error
+    throw mapError(error, where, { timedOut, timeoutMs, signal, status: undefined, midBody: false })
+  } finally {
+    clock.clearTimeout(timer)
+    signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+function mapError(
+  error: unknown,
+  where: string,
+  state: {
+    timedOut: boolean
+    timeoutMs: number
+    signal: AbortSignal | undefined
+    status: number | undefined
+    midBody: boolean
+  },
+): CredentialsError {
+  if (state.timedOut) {
+    return new CredentialsError(`request to ${where} timed out after ${state.timeoutMs} ms`, {
+      code: 'ERR_HTTP_TIMEOUT',
+    })
+  }
+  if (state.signal?.aborted) return aborted(where, state.signal)
+  const code = (error as { code?: unknown } | undefined)?.code
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return new CredentialsError(`connecting to ${where} timed out`, {
+      code: 'ERR_HTTP_TIMEOUT',
+      cause: error,
+    })
+  }
+  if (state.midBody) {
+    return new CredentialsError(`response from ${where} ended before its body was complete`, {
+      code: 'ERR_RESPONSE_INVALID',
+      retryable: true,
+      ...(state.status === undefined ? {} : { status: state.status }),
+    })
+  }
+  // Only the code: undici messages can name the proxy URL, which may carry credentials.
+  return new CredentialsError(
+    `request to ${where} failed: ${typeof code === 'string' ? code : 'network error'}`,
+    {
+      code: 'ERR_NETWORK',
+      cause: error,
+    },
+  )
+}
+
+function tooLarge(where: string, max: number, status: number): CredentialsError {
+  return new CredentialsError(`response from ${where} exceeds ${max} bytes`, {
+    code: 'ERR_RESPONSE_INVALID',
+    status,
+  })
+}
+
+function aborted(where: string, signal: AbortSignal): CredentialsError {
+  return new CredentialsError(`request to ${where} was aborted`, {
+    code: 'ERR_ABORTED',
+    cause: signal.reason,
+  })
+}
