@@ -1,0 +1,150 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { inspect } from 'node:util'
+import type { Clock, TimerHandle } from '@podcreds/core'
+import { systemClock } from '@podcreds/core'
+import { expect } from 'vitest'
+
+/** One request the fake agent received. */
+export interface Hit {
+  method: string
+  path: string
+  headers: IncomingHttpHeaders
+  /** Which TCP connection carried it (1, 2, …). */
+  connection: number
+}
+
+/** What the fake answers: a status and body, or a misbehaviour. */
+export type Answer = { status: number; body?: string; headers?: Record<string, string> } | 'reset' | 'hang'
+
+export type Responder = (hit: Hit, index: number) => Answer
+
+export interface FakeAgent {
+  /** `http://127.0.0.1:<port>` */
+  origin: string
+  /** `origin` + `/v1/credentials` */
+  url: string
+  hits: Hit[]
+  /** TCP connections accepted so far. */
+  connections(): number
+  respond(responder: Responder): void
+  close(): Promise<void>
+}
+
+export const FUTURE = '2099-01-01T00:00:00Z'
+
+export function credentialsBody(overrides: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    AccessKeyId: 'ASIAFAKEKEYID0000001',
+    SecretAccessKey: 'fake-secret-access-key',
+    Token: 'fake-session-token',
+    Expiration: FUTURE,
+    ...overrides,
+  })
+}
+
+export const ok =
+  (overrides: Record<string, unknown> = {}): Responder =>
+  () => ({ status: 200, body: credentialsBody(overrides), headers: { 'content-type': 'application/json' } })
+
+/** A loopback stand-in for the EKS Pod Identity agent that records every request. */
+export async function startAgent(responder: Responder = ok()): Promise<FakeAgent> {
+  let current = responder
+  const hits: Hit[] = []
+  const sockets = new Map<Socket, number>()
+  const hanging: ServerResponse[] = []
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const hit: Hit = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      connection: sockets.get(req.socket) ?? 0,
+    }
+    hits.push(hit)
+    const answer = current(hit, hits.length - 1)
+    req.resume()
+    if (answer === 'reset') {
+      req.socket.destroy()
+      return
+    }
+    if (answer === 'hang') {
+      hanging.push(res)
+      return
+    }
+    res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers })
+    res.end(answer.body ?? '')
+  })
+  server.on('connection', (socket: Socket) => {
+    sockets.set(socket, sockets.size + 1)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  const origin = `http://127.0.0.1:${port}`
+  return {
+    origin,
+    url: `${origin}/v1/credentials`,
+    hits,
+    connections: () => sockets.size,
+    respond(next) {
+      current = next
+    },
+    async close() {
+      for (const res of hanging) res.destroy()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** A deterministic `Random` (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * The system clock, except that timers someone awaits (retry back-off: `keepAlive`) fire at once
+ * and their delays are recorded. Request timeouts stay real.
+ */
+export function instantSleepClock(): Clock & { sleeps: number[] } {
+  const sleeps: number[] = []
+  return {
+    sleeps,
+    now: () => systemClock.now(),
+    setTimeout(fn, ms, options): TimerHandle {
+      if (options?.keepAlive === true) {
+        sleeps.push(ms)
+        return systemClock.setTimeout(fn, 0, options)
+      }
+      return systemClock.setTimeout(fn, ms, options)
+    },
+    clearTimeout: (handle) => systemClock.clearTimeout(handle),
+  }
+}
+
+/** The rejection of `promise`, failing the test when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error & Record<string, unknown>
+  }
+  throw new Error('expected a rejection')
+}
+
+/** Asserts that none of `secrets` appears in any printable form of `error`. */
+export function expectNoSecrets(error: unknown, secrets: readonly string[]): void {
+  const err = error as Error
+  const forms = [String(err.message), String(err.stack), inspect(err, { depth: 10 }), JSON.stringify(err)]
+  if (err.cause !== undefined) forms.push(inspect(err.cause, { depth: 10 }))
+  for (const form of forms) {
+    for (const secret of secrets) expect(form).not.toContain(secret)
+  }
+}
