@@ -13,3 +13,18 @@ export type {
   TokenClaims,
   TokenHeader,
 } from './TokenClaims.js'
+export type {
+  JsonWebKeySet,
+  TokenVerifier,
+  TokenVerifierOptions,
+  VerifyCallOptions,
+  VerifyTokenOptions,
+} from './verifyToken.js'
+export {
+  createTokenVerifier,
+  DEFAULT_ALGORITHMS,
+  DEFAULT_JWKS_COOLDOWN_MS,
+  DEFAULT_JWKS_MAX_AGE_MS,
+  DEFAULT_VERIFY_TIMEOUT_MS,
+  verifyToken,
+} from './verifyToken.js'
