@@ -49,7 +49,10 @@ export const ok =
   () => ({ status: 200, body: credentialsBody(overrides), headers: { 'content-type': 'application/json' } })
 
 /** A loopback stand-in for the EKS Pod Identity agent that records every request. */
-export async function startAgent(responder: Responder = ok()): Promise<FakeAgent> {
+export async function startAgent(
+  responder: Responder = ok(),
+  options: { keepAliveTimeoutMs?: number } = {},
+): Promise<FakeAgent> {
   let current = responder
   const hits: Hit[] = []
   const sockets = new Map<Socket, number>()
@@ -75,6 +78,7 @@ export async function startAgent(responder: Responder = ok()): Promise<FakeAgent
     res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers })
     res.end(answer.body ?? '')
   })
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs
   server.on('connection', (socket: Socket) => {
     sockets.set(socket, sockets.size + 1)
   })
