@@ -74,10 +74,12 @@ export class CredentialsError extends Error {
   readonly tryNextLink: boolean
   /** Whether the fault is transient and worth retrying. */
   readonly retryable: boolean
+  // `declare`: no own property at all when absent, so `util.inspect(err)` shows no
+  // `status: undefined` noise and `'status' in err` tells whether a response was received.
   /** HTTP status, when a response was received. */
-  readonly status?: number
+  declare readonly status?: number
   /** STS error code, when STS answered with an error. */
-  readonly stsCode?: string
+  declare readonly stsCode?: string
 
   constructor(message: string, options: CredentialsErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })

@@ -113,6 +113,8 @@ export async function httpRequest(
   const signal = options.signal
   if (signal?.aborted) throw abortedError(where, signal)
   const { request: send, agent } = await transportFor(url)
+  // The signal may have fired while node:https was loading; its 'abort' event is gone by now.
+  if (signal?.aborted) throw abortedError(where, signal)
 
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false
@@ -144,9 +146,11 @@ export async function httpRequest(
 
     req = send(requestOptions, (res: IncomingMessage) => {
       const declared = Number(res.headers['content-length'])
+      // finish() before destroy(): destroying emits 'aborted'/'close' synchronously, which would
+      // otherwise settle first as a retryable "cut short" instead of "too large".
       if (Number.isFinite(declared) && declared > maxBodyBytes) {
-        res.destroy()
         finish(tooLarge(where, maxBodyBytes, res.statusCode))
+        res.destroy()
         return
       }
       const chunks: Buffer[] = []
@@ -154,8 +158,8 @@ export async function httpRequest(
       res.on('data', (chunk: Buffer) => {
         size += chunk.length
         if (size > maxBodyBytes) {
-          res.destroy()
           finish(tooLarge(where, maxBodyBytes, res.statusCode))
+          res.destroy()
           return
         }
         chunks.push(chunk)

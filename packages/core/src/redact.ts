@@ -20,7 +20,7 @@ export function redactKeyId(accessKeyId: string): string {
 /**
  * Replaces every occurrence of each secret in `text` with `[redacted]`, and caps the text at
  * `maxLength` characters. For text that comes from outside (an agent's error body) and might echo
- * what we sent.
+ * what we sent. Control characters, line breaks included, become spaces (a tab stays).
  *
  * @param maxLength - cap on the returned text, in characters. @defaultValue 512
  * @example
@@ -34,9 +34,10 @@ export function scrub(text: string, secrets: readonly (string | undefined)[], ma
     // Very short strings would redact ordinary words; secrets we handle are long.
     if (secret !== undefined && secret.length >= 8) out = out.split(secret).join(REDACTED)
   }
-  // Control characters would let a hostile server forge log lines.
+  // Control characters (line breaks included: C0, DEL, C1, U+2028/2029) would let a hostile server
+  // forge log lines or terminal output; only the tab survives.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
-  out = out.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, ' ')
+  out = out.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
   return out.length > maxLength ? `${out.slice(0, maxLength)}…` : out
 }
 

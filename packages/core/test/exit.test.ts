@@ -1,0 +1,142 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { builtCoreEntry, hasOpenssl, makeSelfSignedCert, startServer } from './helpers.js'
+
+// "A process that used the HTTP helper exits by itself right after its work": the keep-alive
+// agent's idle sockets and the clock's timers must not hold the event loop (issue 3).
+
+const cleanups: (() => unknown)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
+})
+
+let dir: string
+let entry: string
+beforeAll(async () => {
+  entry = pathToFileURL(builtCoreEntry()).href
+  dir = await mkdtemp(join(tmpdir(), 'podcreds-core-exit-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+interface Exit {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  timedOut: boolean
+}
+
+/** Runs `script` as an ES module in a fresh `node`; kills it if it has not exited by `deadlineMs`. */
+async function runScript(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  deadlineMs = 3000,
+): Promise<Exit> {
+  const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`)
+  await writeFile(file, script)
+  const child = spawn(process.execPath, [file, ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d
+  })
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d
+  })
+  let timedOut = false
+  const killer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGKILL')
+  }, deadlineMs)
+  return new Promise<Exit>((resolve) => {
+    // 'close': the process exited and its pipes are drained.
+    child.on('close', (code, signal) => {
+      clearTimeout(killer)
+      resolve({ code, signal, stdout, stderr, timedOut })
+    })
+  })
+}
+
+const workScript = (core: string): string => `
+import { httpRequest, retry, sleep, systemClock, CredentialsError } from ${JSON.stringify(core)}
+const base = process.argv[2]
+const first = await httpRequest({ url: new URL(base + '/one') })
+const second = await httpRequest({ url: new URL(base + '/two') }, { timeoutMs: 5000 })
+let attempts = 0
+const third = await retry(async () => {
+  attempts++
+  if (attempts < 2) throw new CredentialsError('flaky', { code: 'ERR_NETWORK' })
+  return httpRequest({ url: new URL(base + '/three') })
+}, { baseDelayMs: 20 })
+await sleep(5, systemClock)
+console.log(JSON.stringify([first.body, second.body, third.body, attempts]))
+`
+
+describe('a process that used the HTTP helper', () => {
+  it('exits by itself right after its work (keep-alive sockets idle, timers unref’d)', async () => {
+    const s = await startServer((req, res) => res.end(`hello ${req.url}`))
+    cleanups.push(() => s.close())
+    const result = await runScript(workScript(entry), [s.url])
+    expect(result.stderr).toBe('')
+    expect(result.timedOut).toBe(false)
+    expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout)).toEqual(['hello /one', 'hello /two', 'hello /three', 2])
+    // The work did use keep-alive: one connection, still open on the server side when the
+    // client exited (the server's idle timeout is a minute).
+    expect(s.hits).toBe(3)
+    expect(s.connections).toBe(1)
+  })
+
+  it('stays alive for a pending request and exits once it is answered', async () => {
+    let answer: (() => void) | undefined
+    const s = await startServer((_req, res) => {
+      answer = () => res.end('late')
+    })
+    cleanups.push(() => s.close())
+    const script = `
+import { httpRequest } from ${JSON.stringify(entry)}
+const res = await httpRequest({ url: new URL(process.argv[2]) }, { timeoutMs: 10000 })
+console.log(res.body)
+`
+    const running = runScript(script, [s.url], {}, 5000)
+    for (let i = 0; i < 400 && answer === undefined; i++) await new Promise((r) => setTimeout(r, 5))
+    // The request timers are unref'd, yet the open socket keeps the process waiting for it.
+    await new Promise((r) => setTimeout(r, 200))
+    answer?.()
+    const result = await running
+    expect(result).toMatchObject({ code: 0, timedOut: false, stdout: 'late\n' })
+  })
+
+  it.runIf(hasOpenssl())('uses https with a trusted certificate and still exits by itself', async () => {
+    const tls = await mkdtemp(join(tmpdir(), 'podcreds-core-tls-'))
+    cleanups.push(() => rm(tls, { recursive: true, force: true }))
+    const { cert, key, certPath } = makeSelfSignedCert(tls)
+    let connections = 0
+    const server = createHttpsServer({ cert, key }, (req, res) => res.end(`secure ${req.url}`))
+    server.keepAliveTimeout = 60_000
+    server.on('secureConnection', () => connections++)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+    cleanups.push(async () => {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    })
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const result = await runScript(workScript(entry), [url], { NODE_EXTRA_CA_CERTS: certPath })
+    expect(result.stderr).toBe('')
+    expect(result).toMatchObject({ code: 0, timedOut: false })
+    expect(JSON.parse(result.stdout)).toEqual(['secure /one', 'secure /two', 'secure /three', 2])
+    expect(connections).toBe(1)
+  })
+})

@@ -1,0 +1,255 @@
+import { execFileSync } from 'node:child_process'
+import { Console } from 'node:console'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import { inspect } from 'node:util'
+import type { Clock, Random, TimerHandle, TimerOptions } from '@podcreds/core'
+import { expect } from 'vitest'
+
+/** Secret-looking strings that must never appear in any printed form. */
+export const CANARY_SECRET = 'SECRETCANARYsecretAccessKey0123456789abcd'
+export const CANARY_TOKEN = 'SECRETCANARYsessionTokenIQoJb3JpZ2luX2VjEJf'
+export const CANARY_KEY_ID = 'ASIASECRETCANARYKEYID'
+
+/** Every way an error or object gets printed: message, stack, inspect, console.log, JSON. */
+export function printedForms(value: unknown): string[] {
+  const forms = [inspect(value, { depth: 10, showHidden: false }), consoleLog(value)]
+  forms.push(JSON.stringify(value) ?? '')
+  if (value instanceof Error) forms.push(value.message, value.stack ?? '', String(value))
+  return forms
+}
+
+/** Asserts no canary appears in any printed form of `value`. */
+export function expectNoSecret(
+  value: unknown,
+  secrets: readonly string[] = [CANARY_SECRET, CANARY_TOKEN],
+): void {
+  for (const form of printedForms(value)) {
+    for (const secret of secrets) expect(form).not.toContain(secret)
+    expect(form).not.toContain('SECRETCANARY')
+  }
+}
+
+/** What `console.log(...args)` prints, through a private `Console` (no global patching). */
+export function consoleLog(...args: unknown[]): string {
+  const stream = new PassThrough()
+  const chunks: Buffer[] = []
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk))
+  const console = new Console({ stdout: stream, stderr: stream, colorMode: false })
+  console.log(...args)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+interface ScheduledTimer {
+  fn: () => void
+  ms: number
+  options: TimerOptions | undefined
+  cleared: boolean
+  fired: boolean
+}
+
+/**
+ * A clock that records every timer and fires none by itself. `fire(predicate)` runs a pending
+ * timer by hand, so a test decides exactly which timeout happens.
+ */
+export class ManualClock implements Clock {
+  readonly timers: ScheduledTimer[] = []
+  time = 1_700_000_000_000
+
+  now(): number {
+    return this.time
+  }
+
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): TimerHandle {
+    const timer: ScheduledTimer = { fn, ms, options, cleared: false, fired: false }
+    this.timers.push(timer)
+    return timer
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    const timer = this.timers.find((t) => t === handle)
+    if (timer !== undefined) timer.cleared = true
+  }
+
+  pending(): ScheduledTimer[] {
+    return this.timers.filter((t) => !t.cleared && !t.fired)
+  }
+
+  /** Fires the first pending timer scheduled with `ms`; fails when there is none. */
+  fire(ms: number): void {
+    const timer = this.pending().find((t) => t.ms === ms)
+    if (timer === undefined) throw new Error(`no pending timer of ${ms} ms`)
+    timer.fired = true
+    this.time += ms
+    timer.fn()
+  }
+}
+
+/**
+ * A clock whose timers fire on the next macrotask whatever their delay, recording each delay, so
+ * `retry` runs at once while the test still sees the exact back-off it asked for.
+ */
+export class RecordingClock implements Clock {
+  readonly delays: number[] = []
+  readonly options: (TimerOptions | undefined)[] = []
+  time = 1_700_000_000_000
+
+  now(): number {
+    return this.time
+  }
+
+  setTimeout(fn: () => void, ms: number, options?: TimerOptions): TimerHandle {
+    this.delays.push(ms)
+    this.options.push(options)
+    return setImmediate(() => {
+      this.time += ms
+      fn()
+    })
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    clearImmediate(handle as ReturnType<typeof setImmediate>)
+  }
+}
+
+/** A {@link Random} that replays `values` in order and fails when they run out. */
+export function sequenceRandom(values: readonly number[]): Random & { calls: number } {
+  let index = 0
+  const random = (): number => {
+    const value = values[index]
+    if (value === undefined) throw new Error('sequenceRandom: no more values')
+    index++
+    random.calls = index
+    return value
+  }
+  random.calls = 0
+  return random
+}
+
+export interface TestServer {
+  server: Server
+  url: string
+  port: number
+  hits: number
+  connections: number
+  requests: IncomingMessage[]
+  close(): Promise<void>
+}
+
+/** A loopback `node:http` server on an ephemeral port counting requests and connections. */
+export async function startServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host = '127.0.0.1',
+): Promise<TestServer> {
+  const server = createServer()
+  // Longer than the client's idle timeout, so the client always closes first.
+  server.keepAliveTimeout = 60_000
+  const state: TestServer = {
+    server,
+    url: '',
+    port: 0,
+    hits: 0,
+    connections: 0,
+    requests: [],
+    async close(): Promise<void> {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+  server.on('connection', () => state.connections++)
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    state.hits++
+    state.requests.push(req)
+    handler(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()))
+  state.port = (server.address() as AddressInfo).port
+  state.url = `http://${host.includes(':') ? `[${host}]` : host}:${state.port}`
+  return state
+}
+
+const coreDir = fileURLToPath(new URL('..', import.meta.url))
+const tsc = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url))
+
+/**
+ * The built `dist/index.js` of this package, for tests that need real separate module instances
+ * or a child process. The test script builds first; this rebuilds only when `src/` is newer
+ * (a developer running vitest alone), under a lock since test files run in parallel.
+ */
+export function builtCoreEntry(): string {
+  const entry = join(coreDir, 'dist', 'index.js')
+  if (!isStale(entry)) return entry
+  const lock = join(tmpdir(), 'podcreds-core-build.lock')
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    try {
+      mkdirSync(lock)
+      break
+    } catch {
+      if (Date.now() > deadline) throw new Error(`could not take ${lock}`)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
+    }
+  }
+  try {
+    if (isStale(entry)) execFileSync(process.execPath, [tsc, '-b', coreDir], { stdio: 'inherit' })
+  } finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
+  return entry
+}
+
+function isStale(entry: string): boolean {
+  if (!existsSync(entry)) return true
+  // tsc -b re-emits only changed files but always rewrites .tsbuildinfo: compare newest to newest.
+  const newest = (dir: string): number =>
+    Math.max(
+      ...readdirSync(dir, { recursive: true }).map((file) => statSync(join(dir, String(file))).mtimeMs),
+    )
+  return newest(join(coreDir, 'src')) > newest(join(coreDir, 'dist'))
+}
+
+/** Whether an `openssl` binary is on the PATH (to make a self-signed certificate at test time). */
+export function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A self-signed certificate for 127.0.0.1 and localhost, written to `dir` (cert.pem, key.pem). */
+export function makeSelfSignedCert(dir: string): { cert: string; key: string; certPath: string } {
+  const certPath = `${dir}/cert.pem`
+  const keyPath = `${dir}/key.pem`
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  )
+  return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(keyPath, 'utf8'), certPath }
+}
