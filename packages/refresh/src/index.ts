@@ -1,1 +1,13 @@
-export const __placeholder: true = true
+export type {
+  RefreshErrorInfo,
+  RefreshEvent,
+  RefreshingProvider,
+  RefreshStats,
+} from './RefreshingProvider.js'
+export type { RefreshOptions } from './refreshing.js'
+export {
+  DEFAULT_MANDATORY_WINDOW_MS,
+  DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_MAX_STALENESS_MS,
+  refreshing,
+} from './refreshing.js'

@@ -1,1 +1,2 @@
-export const SHARED: true = true
+export type { SharedProviderOptions } from './sharedProvider.js'
+export { DEFAULT_SHARED_MAX, sharedProvider } from './sharedProvider.js'
