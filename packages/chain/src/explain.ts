@@ -1,0 +1,198 @@
+import type { AwsCredentialIdentity, SourceDescription } from '@podcreds/core'
+import { redactKeyId } from '@podcreds/core'
+import type { DefaultChainOptions, LinkName } from './defaultChain.js'
+import type { DefaultLink } from './internal/defaultLinks.js'
+import { buildDefaultLinks } from './internal/defaultLinks.js'
+import { errorDetails, mayTryNextLink, reasonOf } from './internal/linkErrors.js'
+
+/**
+ * What happened to one link: `chosen` (it produced, or in a dry run would produce, the
+ * credentials), `skipped` (not configured here), `failed` (configured but broken: it stopped the
+ * chain), `not-reached` (an earlier link was chosen or failed).
+ */
+export type LinkStatus = 'chosen' | 'skipped' | 'failed' | 'not-reached'
+
+/** One link in an {@link Explanation}. Never carries a secret. */
+export interface ExplainedLink {
+  /** The link. */
+  name: LinkName
+  /** What happened to it. */
+  status: LinkStatus
+  /** One human sentence: why. */
+  reason: string
+  /**
+   * Facts: endpoint, token file, role ARN, token claims, the error code; in full mode, the
+   * chosen link's redacted key id (`ASIA…WXYZ`), `expiration` and `accountId`.
+   */
+  details: Record<string, string>
+}
+
+/** The answer of {@link explain}: which link was chosen and what happened to each. */
+export interface Explanation {
+  /** The link that produced (dry run: would produce) the credentials, if any. */
+  chosen?: LinkName
+  /** Whether this was a dry run (configuration only, nothing sent). */
+  dryRun: boolean
+  /** Every link of the default chain, in the order of this environment. */
+  links: ExplainedLink[]
+  /** A few lines for humans (also what `String(explanation)` gives). */
+  toString(): string
+}
+
+/** Options of {@link explain}: those of `defaultChain()` (without `refresh`), and `dryRun`. */
+export interface ExplainOptions extends Omit<DefaultChainOptions, 'refresh'> {
+  /**
+   * Only read configuration (each link's `describe()`): no request to an agent, to STS or through
+   * the AWS SDK. The SDK fallback, when reached, is reported as what would be tried.
+   * @defaultValue false: resolve for real (without caching)
+   */
+  dryRun?: boolean
+}
+
+/**
+ * The answer to "why did my pod get these credentials?": runs the default chain once, without
+ * caching, with the same options as `defaultChain()`, and reports every link. In full mode it
+ * resolves for real and reports the chosen credentials redacted (key id shortened, expiry,
+ * account); with `{ dryRun: true }` it reads configuration only. Links after the chosen one are
+ * still described (never called), so a pod with both IRSA and Pod Identity set up is told that
+ * both were found and which one wins. The SDK fallback is never imported when it is not reached.
+ *
+ * Never rejects for a link's failure: that link is reported `failed` with its error code.
+ *
+ * @param options - the options of `defaultChain()` and `dryRun`
+ * @returns the {@link Explanation}; `String(explanation)` for humans
+ * @throws TypeError when an option is malformed
+ * @example
+ * ```ts
+ * import { explain } from '@podcreds/chain'
+ *
+ * console.log(String(await explain({ dryRun: true })))
+ * ```
+ */
+export async function explain(options: ExplainOptions = {}): Promise<Explanation> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+  if (options.dryRun !== undefined && typeof options.dryRun !== 'boolean') {
+    throw new TypeError('dryRun must be a boolean')
+  }
+  const dryRun = options.dryRun ?? false
+  const order = buildDefaultLinks(options).ordered()
+
+  const links: ExplainedLink[] = []
+  let chosen: LinkName | undefined
+  let stoppedBy: { name: LinkName; failed: boolean } | undefined
+  for (const link of order) {
+    if (stoppedBy !== undefined) {
+      links.push(await notReached(link, stoppedBy))
+      continue
+    }
+    const explained = dryRun ? await dryRunLink(link) : await resolveLink(link)
+    links.push(explained)
+    if (explained.status === 'chosen') chosen = link.name
+    if (explained.status === 'chosen' || explained.status === 'failed') {
+      stoppedBy = { name: link.name, failed: explained.status === 'failed' }
+    }
+  }
+
+  const explanation: Explanation = { dryRun, links, toString: () => render(explanation) }
+  if (chosen !== undefined) explanation.chosen = chosen
+  // Keep toString out of enumeration (JSON, spreading, deep equality in tests).
+  Object.defineProperty(explanation, 'toString', { enumerable: false })
+  return explanation
+}
+
+async function dryRunLink(link: DefaultLink): Promise<ExplainedLink> {
+  let description: SourceDescription
+  try {
+    description = await link.provider.describe()
+  } catch (error) {
+    return failed(link.name, error)
+  }
+  return {
+    name: link.name,
+    status: description.configured ? 'chosen' : 'skipped',
+    reason: description.reason,
+    details: { ...description.details },
+  }
+}
+
+async function resolveLink(link: DefaultLink): Promise<ExplainedLink> {
+  let credentials: AwsCredentialIdentity
+  try {
+    credentials = await link.provider()
+  } catch (error) {
+    if (!mayTryNextLink(error)) return failed(link.name, error)
+    return { name: link.name, status: 'skipped', reason: reasonOf(error), details: errorDetails(error) }
+  }
+  // What the configuration says (endpoint, role, token claims), then what came back, redacted.
+  let description: SourceDescription | undefined
+  try {
+    description = await link.provider.describe()
+  } catch {
+    description = undefined
+  }
+  const details: Record<string, string> = { ...description?.details }
+  details['accessKeyId'] = redactKeyId(credentials.accessKeyId)
+  if (credentials.expiration !== undefined) details['expiration'] = credentials.expiration.toISOString()
+  if (credentials.accountId !== undefined) details['accountId'] = credentials.accountId
+  const got = `resolved ${details['accessKeyId']}${
+    credentials.expiration === undefined ? ' (no expiry)' : `, expires ${details['expiration']}`
+  }`
+  return {
+    name: link.name,
+    status: 'chosen',
+    reason: description?.configured === true ? `${description.reason}; ${got}` : got,
+    details,
+  }
+}
+
+async function notReached(
+  link: DefaultLink,
+  stoppedBy: { name: LinkName; failed: boolean },
+): Promise<ExplainedLink> {
+  const why = stoppedBy.failed ? `${stoppedBy.name} failed first` : `${stoppedBy.name} comes first`
+  // Never import the AWS SDK for a link that is not reached (DESIGN "Cold-start budget").
+  if (link.name === 'sdk')
+    return { name: link.name, status: 'not-reached', reason: `not reached: ${why}`, details: {} }
+  try {
+    const description = await link.provider.describe()
+    return {
+      name: link.name,
+      status: 'not-reached',
+      reason: description.configured
+        ? `also configured (${description.reason}), not used: ${why}`
+        : `not reached: ${why} (not configured either: ${description.reason})`,
+      details: { ...description.details },
+    }
+  } catch (error) {
+    return {
+      name: link.name,
+      status: 'not-reached',
+      reason: `not reached: ${why} (its configuration is broken too: ${reasonOf(error)})`,
+      details: errorDetails(error),
+    }
+  }
+}
+
+function failed(name: LinkName, error: unknown): ExplainedLink {
+  return { name, status: 'failed', reason: reasonOf(error), details: errorDetails(error) }
+}
+
+function render(explanation: Explanation): string {
+  const mode = explanation.dryRun ? 'dry run: configuration only, nothing sent' : 'resolved, not cached'
+  const failedLink = explanation.links.find((link) => link.status === 'failed')
+  const outcome =
+    explanation.chosen !== undefined
+      ? `${explanation.chosen} chosen`
+      : failedLink !== undefined
+        ? `${failedLink.name} failed, no credentials`
+        : 'every link skipped, no credentials'
+  const width = Math.max(...explanation.links.map((link) => link.name.length))
+  const lines = [`podcreds credential chain (${mode}): ${outcome}`]
+  explanation.links.forEach((link, index) => {
+    lines.push(`  ${index + 1}. ${link.name.padEnd(width)}  ${link.status.padEnd(11)}  ${link.reason}`)
+    for (const [key, value] of Object.entries(link.details)) {
+      lines.push(`${' '.repeat(width + 7)}${key}: ${value}`)
+    }
+  })
+  return lines.join('\n')
+}
