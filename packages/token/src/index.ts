@@ -28,3 +28,5 @@ export {
   DEFAULT_VERIFY_TIMEOUT_MS,
   verifyToken,
 } from './verifyToken.js'
+export type { TokenWatcher, WatchTokenOptions } from './watchToken.js'
+export { DEFAULT_WATCH_DEBOUNCE_MS, DEFAULT_WATCH_POLL_INTERVAL_MS, watchToken } from './watchToken.js'
