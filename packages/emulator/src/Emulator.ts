@@ -1,0 +1,88 @@
+import type { Milliseconds } from '@podcreds/core'
+import type { EmulatorFaults } from './Faults.js'
+
+/** Options of {@link Emulator.mintToken}: a projected service-account token, shaped like kubelet's. */
+export interface MintTokenOptions {
+  /** `aud`. @defaultValue `'sts.amazonaws.com'` (use `'pods.eks.amazonaws.com'` for Pod Identity) */
+  audience?: string | readonly string[]
+  /** The pod's namespace. @defaultValue the emulator's `namespace` */
+  namespace?: string
+  /** The pod's service account. @defaultValue the emulator's `serviceAccount` */
+  serviceAccount?: string
+  /** `sub`. @defaultValue `system:serviceaccount:<namespace>:<serviceAccount>` */
+  subject?: string
+  /** `iss`. @defaultValue the emulator's `issuerUrl` */
+  issuer?: string
+  /** Epoch milliseconds of `iat`/`nbf`. @defaultValue the emulator clock's now */
+  issuedAt?: number
+  /** Time from `iat` to `exp`, in milliseconds. @defaultValue the emulator's `tokenLifetimeMs` */
+  lifetimeMs?: Milliseconds
+  /** Extra or overriding claims, merged last. */
+  claims?: Record<string, unknown>
+  /** Sign with a key the issuer does not publish: a token whose signature never verifies. @defaultValue false */
+  foreignKey?: boolean
+}
+
+/** Which projected token {@link Emulator.rotateToken} replaces. */
+export type TokenKind = 'pod-identity' | 'irsa' | 'all'
+
+/** Counters of a running emulator. */
+export interface EmulatorStats {
+  /** Requests that reached the Pod Identity agent (including failed and faulted ones). */
+  agentRequests: number
+  /** Requests that reached the STS endpoint. */
+  stsRequests: number
+  /** Requests that reached the AWS endpoint. */
+  awsRequests: number
+  /** Credential sets issued by the agent and STS (a `sameCredentials` repeat is not counted). */
+  credentialsIssued: number
+  /** Token-volume rewrites (`..data` swaps) since start, the initial write excluded. */
+  rotations: number
+}
+
+/** A running emulator, from {@link startEmulator}. */
+export interface Emulator {
+  /**
+   * A pod with an EKS Pod Identity association: `AWS_CONTAINER_CREDENTIALS_FULL_URI`,
+   * `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
+   * `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_S3` (both local) and `AWS_EC2_METADATA_DISABLED`.
+   * A plain record: pass it as `env` or print it as `export` lines.
+   */
+  readonly env: Readonly<Record<string, string>>
+  /**
+   * A pod with IRSA: `AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_REGION`,
+   * `AWS_DEFAULT_REGION`, `AWS_STS_REGIONAL_ENDPOINTS`, `AWS_ENDPOINT_URL_STS`,
+   * `AWS_ENDPOINT_URL_S3` and `AWS_EC2_METADATA_DISABLED`.
+   */
+  readonly irsaEnv: Readonly<Record<string, string>>
+  /** Base URL of the Pod Identity agent; credentials at `<agentUrl>/v1/credentials`. */
+  readonly agentUrl: string
+  /** Base URL of STS (`AssumeRoleWithWebIdentity`, signed `GetCallerIdentity`). */
+  readonly stsUrl: string
+  /** The OIDC issuer (`iss` of every token), EKS-shaped: `http://127.0.0.1:<port>/id/<32 hex>`. */
+  readonly issuerUrl: string
+  /** The IAM OIDC provider ARN of the issuer, as IRSA trust policies name it. */
+  readonly oidcProviderArn: string
+  /** Base URL of the SigV4-verifying AWS endpoint (STS `GetCallerIdentity`, S3 `ListBuckets`). */
+  readonly awsUrl: string
+  /** The projected-token volume (kubelet layout); removed by `close()`. */
+  readonly tokenDir: string
+  /** Paths of the two token files in {@link Emulator.tokenDir}. */
+  readonly tokenFiles: { readonly podIdentity: string; readonly irsa: string }
+  /** The region in `env`/`irsaEnv` and the signing region. */
+  readonly region: string
+  /** The account id of the default roles. */
+  readonly accountId: string
+  /** The fault switchboard. */
+  readonly faults: EmulatorFaults
+  /** Signs a token with the issuer's key (or a foreign one): for tests of rejected tokens. */
+  mintToken(options?: MintTokenOptions): Promise<string>
+  /** Writes fresh tokens the way kubelet does (new timestamped dir, atomic `..data` swap). */
+  rotateToken(which?: TokenKind): Promise<void>
+  /** Counters since start. */
+  stats(): EmulatorStats
+  /** Stops every server and timer and removes {@link Emulator.tokenDir}; idempotent. */
+  close(): Promise<void>
+  /** Same as {@link Emulator.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>
+}

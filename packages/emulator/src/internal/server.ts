@@ -1,0 +1,127 @@
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { TimerHandle } from '@podcreds/core'
+import { isS3Request } from './aws.js'
+import type { Context, Exchange } from './context.js'
+import { send } from './context.js'
+import type { Target } from './faultState.js'
+import { hit, isDown } from './faultState.js'
+import { codeForStatus, s3Error, stsError } from './stsErrors.js'
+
+const MAX_BODY_BYTES = 1024 * 1024
+
+export type Handler = (exchange: Exchange, skewMs: number) => Promise<void> | void
+
+/** The servers' shared bookkeeping: pending latency timers, so `close()` can clear them. */
+export interface Lifecycle {
+  pending: Set<TimerHandle>
+  closed: boolean
+}
+
+/** Listens on 127.0.0.1, port 0, and resolves to the server and its base URL. */
+export async function listen(
+  context: Context,
+  lifecycle: Lifecycle,
+  target: Target | undefined,
+  handler: Handler,
+): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    void serve(context, lifecycle, target, handler, req, res).catch(() => {
+      // A handler bug must not crash the process hosting the emulator; answer 500.
+      send(res, 500, 'text/plain', 'Internal Server Error')
+    })
+  })
+  // Idle keep-alive sockets must not hold a test process open once the emulator is closed.
+  server.keepAliveTimeout = 5_000
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+  return { server, url: `http://127.0.0.1:${port}` }
+}
+
+async function serve(
+  context: Context,
+  lifecycle: Lifecycle,
+  target: Target | undefined,
+  handler: Handler,
+  req: IncomingMessage,
+  res: Exchange['res'],
+): Promise<void> {
+  let body: Buffer
+  try {
+    body = await readBody(req)
+  } catch {
+    return send(res, 413, 'text/plain', 'Payload Too Large')
+  }
+  const exchange: Exchange = {
+    req,
+    res,
+    body,
+    url: new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`),
+  }
+  if (target === undefined) return handler(exchange, 0)
+  context.counters[target] += 1
+  const spec = context.faults.get(target)
+  if (isDown(spec, context.clock.now())) {
+    // An outage: the connection drops without an answer, as a dead agent or a network partition.
+    req.socket.destroy()
+    return
+  }
+  if (spec.latencyMs !== undefined && spec.latencyMs > 0) {
+    await new Promise<void>((resolve) => {
+      const handle = context.clock.setTimeout(() => {
+        lifecycle.pending.delete(handle)
+        resolve()
+      }, spec.latencyMs!)
+      lifecycle.pending.add(handle)
+    })
+    if (lifecycle.closed) return
+  }
+  if (hit(spec.throttle, context.random)) return throttled(context, target, exchange)
+  if (spec.status !== undefined && hit(spec.rate ?? 1, context.random)) {
+    return injected(context, target, exchange, spec.status, spec.code)
+  }
+  return handler(exchange, spec.skewMs ?? 0)
+}
+
+function throttled(context: Context, target: Target, exchange: Exchange): void {
+  if (target === 'agent') {
+    send(exchange.res, 429, 'text/plain; charset=utf-8', 'ThrottlingException: Rate exceeded')
+  } else if (target === 'aws' && isS3Request(exchange)) {
+    s3Error(context.xml, exchange.res, 503, 'SlowDown', 'Please reduce your request rate.')
+  } else {
+    stsError(context.xml, exchange.res, 400, 'Throttling', 'Rate exceeded')
+  }
+}
+
+function injected(context: Context, target: Target, exchange: Exchange, status: number, code?: string): void {
+  const name = code ?? (target === 'agent' ? (STATUS_CODES[status] ?? 'Error') : codeForStatus(status))
+  const message = `${name}: injected by the podcreds emulator`
+  if (target === 'agent') send(exchange.res, status, 'text/plain; charset=utf-8', message)
+  else if (target === 'aws' && isS3Request(exchange))
+    s3Error(context.xml, exchange.res, status, name, message)
+  else stsError(context.xml, exchange.res, status, name, message)
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('body too large'))
+        req.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', reject)
+  })
+}

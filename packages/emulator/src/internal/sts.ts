@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto'
+import type { Context, Exchange } from './context.js'
+import { accountOf, oidcProviderArn, send } from './context.js'
+import { evaluateTrustPolicy } from './evaluateTrustPolicy.js'
+import { rfc3339 } from './ids.js'
+import { audiences } from './issuer.js'
+import { verifySigV4 } from './sigv4.js'
+import { stsError } from './stsErrors.js'
+import { STS_XMLNS } from './xml.js'
+
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/
+
+/** The parameters of a query-protocol request: the form body of a POST, or the query string. */
+export function queryParams(exchange: Exchange): URLSearchParams {
+  const params = new URLSearchParams(exchange.url.search)
+  const type = exchange.req.headers['content-type'] ?? ''
+  if (
+    exchange.req.method === 'POST' &&
+    (type === '' || type.startsWith('application/x-www-form-urlencoded'))
+  ) {
+    for (const [name, value] of new URLSearchParams(exchange.body.toString('utf8'))) params.set(name, value)
+  }
+  return params
+}
+
+/**
+ * STS's query protocol: unsigned `AssumeRoleWithWebIdentity` and signed `GetCallerIdentity`
+ * (botocore sends both to `AWS_ENDPOINT_URL_STS`). `skewMs` is the endpoint's fault skew.
+ */
+export async function handleSts(context: Context, exchange: Exchange, skewMs: number): Promise<void> {
+  const params = queryParams(exchange)
+  const action = params.get('Action')
+  if (action === 'AssumeRoleWithWebIdentity')
+    return assumeRoleWithWebIdentity(context, exchange, params, skewMs)
+  if (action === 'GetCallerIdentity') return getCallerIdentity(context, exchange, skewMs)
+  stsError(
+    context.xml,
+    exchange.res,
+    400,
+    'InvalidAction',
+    `Could not find operation ${action ?? '(none)'} for version ${params.get('Version') ?? '(none)'}`,
+  )
+}
+
+export async function getCallerIdentity(context: Context, exchange: Exchange, skewMs: number): Promise<void> {
+  const verified = await verifySigV4(context, exchange, skewMs)
+  if (!verified.ok)
+    return stsError(context.xml, exchange.res, verified.status, verified.code, verified.message)
+  const { credentials } = verified
+  const requestId = randomUUID()
+  send(
+    exchange.res,
+    200,
+    'text/xml',
+    context.xml(
+      'GetCallerIdentityResponse',
+      {
+        GetCallerIdentityResult: {
+          Arn: credentials.arn,
+          UserId: credentials.userId,
+          Account: credentials.accountId,
+        },
+        ResponseMetadata: { RequestId: requestId },
+      },
+      STS_XMLNS,
+    ),
+    { 'x-amzn-requestid': requestId },
+  )
+}
+
+async function assumeRoleWithWebIdentity(
+  context: Context,
+  exchange: Exchange,
+  params: URLSearchParams,
+  skewMs: number,
+): Promise<void> {
+  const { res } = exchange
+  const error = (status: number, code: string, message: string): void =>
+    stsError(context.xml, res, status, code, message)
+  const roleArn = params.get('RoleArn')
+  const sessionName = params.get('RoleSessionName')
+  const token = params.get('WebIdentityToken')
+  for (const [name, value] of [
+    ['roleArn', roleArn],
+    ['roleSessionName', sessionName],
+    ['webIdentityToken', token],
+  ] as const) {
+    if (value === null || value === '') {
+      return error(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
+      )
+    }
+  }
+  if (!SESSION_NAME.test(sessionName!)) {
+    return error(
+      400,
+      'ValidationError',
+      "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+    )
+  }
+  let lifetimeMs = context.credentialLifetimeMs
+  const duration = params.get('DurationSeconds')
+  if (duration !== null) {
+    const seconds = Number(duration)
+    if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200) {
+      return error(
+        400,
+        'ValidationError',
+        "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200",
+      )
+    }
+    lifetimeMs = seconds * 1000
+  }
+  const verified = await context.issuer.verify(token!)
+  if (!verified.ok) {
+    switch (verified.problem) {
+      case 'expired':
+        return error(400, 'ExpiredTokenException', verified.message)
+      case 'issuer':
+        return error(
+          400,
+          'InvalidIdentityToken',
+          `No OpenIDConnect provider found in your account for ${issuerOf(verified.claims?.iss)}`,
+        )
+      case 'signature':
+        return error(
+          400,
+          'InvalidIdentityToken',
+          'Incorrect token signature: it does not verify with the keys of the issuer',
+        )
+      default:
+        return error(400, 'InvalidIdentityToken', `Couldn't parse the token: ${verified.message}`)
+    }
+  }
+  const claims = verified.claims
+  // IAM accepts a token only for an audience (client id) registered on the OIDC provider.
+  const audience = audiences(claims).find((aud) => context.clientIds.includes(aud))
+  if (audience === undefined) return error(400, 'InvalidIdentityToken', 'Incorrect token audience')
+  const policy = context.roles.get(roleArn!)
+  const account = accountOf(roleArn!)
+  const key = context.issuerHostPath.toLowerCase()
+  const allowed =
+    policy !== undefined &&
+    account !== undefined &&
+    evaluateTrustPolicy(policy, {
+      actions: ['sts:AssumeRoleWithWebIdentity'],
+      principal: { kind: 'Federated', value: oidcProviderArn(account, context.issuerHostPath) },
+      context: { [`${key}:sub`]: claims.sub ?? '', [`${key}:aud`]: audience },
+    })
+  if (!allowed) return error(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity')
+  const now = context.clock.now()
+  const credentials = context.store.issue(roleArn!, sessionName!, lifetimeMs, now)
+  const requestId = randomUUID()
+  send(
+    res,
+    200,
+    'text/xml',
+    context.xml(
+      'AssumeRoleWithWebIdentityResponse',
+      {
+        AssumeRoleWithWebIdentityResult: {
+          SubjectFromWebIdentityToken: claims.sub ?? '',
+          Audience: audience,
+          AssumedRoleUser: { Arn: credentials.arn, AssumedRoleId: credentials.userId },
+          Credentials: {
+            AccessKeyId: credentials.accessKeyId,
+            SecretAccessKey: credentials.secretAccessKey,
+            SessionToken: credentials.sessionToken,
+            Expiration: rfc3339(credentials.expiresAt + skewMs),
+          },
+          Provider: context.issuerHostPath,
+        },
+        ResponseMetadata: { RequestId: requestId },
+      },
+      STS_XMLNS,
+    ),
+    { 'x-amzn-requestid': requestId },
+  )
+}
+
+function issuerOf(iss: unknown): string {
+  return typeof iss === 'string' ? iss.replace(/^https?:\/\//, '').slice(0, 200) : '(none)'
+}
