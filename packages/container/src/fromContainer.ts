@@ -348,10 +348,13 @@ function describeClaims(token: string): Record<string, string> {
     // An ECS token or another opaque string: nothing to show, and never the token itself.
     return { tokenFormat: 'opaque' }
   }
+  // Claims are not secret, but they are the token's text: strip control characters and cap them
+  // before a CLI prints them.
   const out: Record<string, string> = { tokenFormat: 'jwt' }
-  if (claims.sub !== undefined) out['tokenSub'] = claims.sub
-  if (claims.aud !== undefined)
-    out['tokenAud'] = Array.isArray(claims.aud) ? claims.aud.join(', ') : claims.aud
+  if (claims.sub !== undefined) out['tokenSub'] = scrub(claims.sub, [], 256)
+  if (claims.aud !== undefined) {
+    out['tokenAud'] = scrub(Array.isArray(claims.aud) ? claims.aud.join(', ') : claims.aud, [], 256)
+  }
   const exp = claims.exp === undefined ? Number.NaN : new Date(claims.exp * 1000).getTime()
   if (!Number.isNaN(exp)) out['tokenExp'] = new Date(exp).toISOString()
   return out

@@ -263,6 +263,20 @@ describe('fromContainer: HTTP statuses and retries', () => {
     expect(half.sleeps).toEqual([50, 100])
   })
 
+  it('logs each retry at debug level without secrets', async () => {
+    agent.respond((hit, i) =>
+      i === 0 ? { status: 500, body: `echo ${TOKEN_CANARY}` } : ok(canaryFields)(hit, i),
+    )
+    const lines: string[] = []
+    const logger = {
+      debug: (message: string, fields?: Record<string, unknown>) =>
+        lines.push(`${message} ${JSON.stringify(fields)}`),
+    }
+    await provider({ logger })()
+    expect(lines.some((line) => line.includes('retrying') && line.includes('"status":500'))).toBe(true)
+    for (const line of lines) for (const secret of SECRETS) expect(line).not.toContain(secret)
+  })
+
   it('succeeds when a retry succeeds', async () => {
     agent.respond((_hit, i) => (i < 2 ? { status: 503, body: 'restarting' } : ok()(_hit, i)))
     const creds = await provider()()
