@@ -1,0 +1,79 @@
+// 4. Outage: the agent (and STS) refuse connections for 10, 30 and 50 minutes. N processes with
+// 1 h credentials started at random points of the first hour (so the outage, at 1 h 30 min,
+// lands at a different point of each process's credential lifetime), each calling its provider
+// 5 times a second. Each side in its own child process.
+
+import { HOUR, MINUTE } from '../lib/sim.mjs'
+import { simulateInChild } from '../lib/simulate-worker.mjs'
+import { emit, median, row, scenarioArgs, sum } from '../lib/util.mjs'
+
+const SCENARIO = '4. Outage'
+const args = scenarioArgs()
+const pods = args.quick ? 10 : 50
+const periodMs = args.quick ? 1000 : 200
+const outageStart = 1.5 * HOUR
+const rows = []
+const notes = []
+
+for (const minutes of [10, 30, 50]) {
+  const config = {
+    pods,
+    hours: Math.ceil((outageStart + minutes * MINUTE + 30 * MINUTE) / HOUR),
+    periodMs,
+    startSpreadMs: HOUR,
+    quantumMs: 100,
+    lifetimeMs: HOUR,
+    latencyMs: 20,
+    seed: 1000 + minutes,
+    outage: { fromMs: outageStart, toMs: outageStart + minutes * MINUTE },
+  }
+  const sdk = await simulateInChild({ ...config, side: 'sdk' })
+  const ours = await simulateInChild({ ...config, side: 'ours' })
+  const label = `${minutes} min outage`
+  if (ours.missing) {
+    rows.push(
+      row(SCENARIO, `${label}: caller failures`, { ours: 'missing', sdk: sdk.failures, note: ours.missing }),
+    )
+    continue
+  }
+  const f = (r) => {
+    const affected = r.outage.perPodRate.filter((_, i) => r.outage.perPodPeakMinute[i] > 0)
+    return {
+      rate: affected.length ? sum(affected) / affected.length : 0,
+      peak: Math.max(0, ...r.outage.perPodPeakMinute),
+      affected: affected.length,
+      recoveryMedian: r.outage.recoveryMs.length ? median(r.outage.recoveryMs) / 1000 : 0,
+      recoveryMax: r.outage.recoveryMs.length ? Math.max(...r.outage.recoveryMs) / 1000 : 0,
+    }
+  }
+  const o = f(ours)
+  const s = f(sdk)
+  rows.push(
+    row(SCENARIO, `${label}: caller failures while credentials were valid`, {
+      ours: ours.failuresWhileValid,
+      sdk: sdk.failuresWhileValid,
+      goal: '0',
+      met: ours.failuresWhileValid === 0,
+      note: `all caller failures (incl. after expiry): ours ${ours.failures}, SDK ${sdk.failures}`,
+    }),
+    row(SCENARIO, `${label}: source calls per process per minute during the outage`, {
+      ours: o.rate,
+      sdk: s.rate,
+      goal: '≤ 2',
+      met: o.rate <= 2,
+      note: `mean over processes that called the dead source (ours ${o.affected}, SDK ${s.affected} of ${pods}); busiest minute of one process: ours ${o.peak}, SDK ${s.peak}`,
+    }),
+    row(SCENARIO, `${label}: time to recover after the outage (median / max)`, {
+      ours: `${o.recoveryMedian.toFixed(1)} s / ${o.recoveryMax.toFixed(1)} s`,
+      sdk: `${s.recoveryMedian.toFixed(1)} s / ${s.recoveryMax.toFixed(1)} s`,
+      ratio: s.recoveryMedian > 0 ? o.recoveryMedian / s.recoveryMedian : null,
+      goal: 'within one backoff period (≤ 60 s)',
+      met: o.recoveryMax <= 60,
+      note: 'first successful source call after the source is back, processes that saw it fail',
+    }),
+  )
+}
+notes.push(
+  `outage: ${pods} processes, ${1000 / periodMs} calls/s each, 1 h credentials, source latency 20 ms, a dead source fails after 1 ms`,
+)
+emit(args.json, { name: SCENARIO, rows, notes })
