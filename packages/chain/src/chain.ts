@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentity, DescribableProvider, SourceDescription } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
-import { mayTryNextLink, reasonOf } from './internal/linkErrors.js'
+import { mayTryNextLink, reasonFor } from './internal/linkErrors.js'
 
 /**
  * A credentials provider as the AWS SDK v3 defines one: called with the identity properties the
@@ -167,7 +167,7 @@ async function describeLink<T extends AwsCredentialIdentity>(link: Link<T>): Pro
 }
 
 function exhausted(skipped: readonly { name: string; error: unknown }[], count: number): CredentialsError {
-  const lines = skipped.map(({ name, error }) => `  - ${name}: ${reasonOf(error)}`)
+  const lines = skipped.map(({ name, error }) => `  - ${name}: ${reasonFor(name, error)}`)
   return new CredentialsError(
     `no credentials: all ${count} links of the chain were skipped\n${lines.join('\n')}`,
     {

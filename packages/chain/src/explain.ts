@@ -3,7 +3,7 @@ import { redactKeyId } from '@podcreds/core'
 import type { DefaultChainOptions, LinkName } from './defaultChain.js'
 import type { DefaultLink } from './internal/defaultLinks.js'
 import { buildDefaultLinks } from './internal/defaultLinks.js'
-import { errorDetails, mayTryNextLink, reasonOf } from './internal/linkErrors.js'
+import { errorDetails, mayTryNextLink, reasonFor, withoutName } from './internal/linkErrors.js'
 
 /**
  * What happened to one link: `chosen` (it produced, or in a dry run would produce, the
@@ -110,7 +110,7 @@ async function dryRunLink(link: DefaultLink): Promise<ExplainedLink> {
   return {
     name: link.name,
     status: description.configured ? 'chosen' : 'skipped',
-    reason: description.reason,
+    reason: withoutName(link.name, description.reason),
     details: { ...description.details },
   }
 }
@@ -121,7 +121,7 @@ async function resolveLink(link: DefaultLink): Promise<ExplainedLink> {
     credentials = await link.provider()
   } catch (error) {
     if (!mayTryNextLink(error)) return failed(link.name, error)
-    return { name: link.name, status: 'skipped', reason: reasonOf(error), details: errorDetails(error) }
+    return { name: link.name, status: 'skipped', reason: reasonFor(link.name, error), details: {} }
   }
   // What the configuration says (endpoint, role, token claims), then what came back, redacted.
   let description: SourceDescription | undefined
@@ -140,7 +140,7 @@ async function resolveLink(link: DefaultLink): Promise<ExplainedLink> {
   return {
     name: link.name,
     status: 'chosen',
-    reason: description?.configured === true ? `${description.reason}; ${got}` : got,
+    reason: description?.configured === true ? `${got}; ${withoutName(link.name, description.reason)}` : got,
     details,
   }
 }
@@ -159,22 +159,22 @@ async function notReached(
       name: link.name,
       status: 'not-reached',
       reason: description.configured
-        ? `also configured (${description.reason}), not used: ${why}`
-        : `not reached: ${why} (not configured either: ${description.reason})`,
+        ? `also configured (${withoutName(link.name, description.reason)}), not used: ${why}`
+        : `not reached: ${why} (not configured either: ${withoutName(link.name, description.reason)})`,
       details: { ...description.details },
     }
   } catch (error) {
     return {
       name: link.name,
       status: 'not-reached',
-      reason: `not reached: ${why} (its configuration is broken too: ${reasonOf(error)})`,
+      reason: `not reached: ${why} (its configuration is broken too: ${reasonFor(link.name, error)})`,
       details: errorDetails(error),
     }
   }
 }
 
 function failed(name: LinkName, error: unknown): ExplainedLink {
-  return { name, status: 'failed', reason: reasonOf(error), details: errorDetails(error) }
+  return { name, status: 'failed', reason: reasonFor(name, error), details: errorDetails(error) }
 }
 
 function render(explanation: Explanation): string {

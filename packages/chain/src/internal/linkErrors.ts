@@ -31,6 +31,19 @@ export function reasonOf(error: unknown): string {
   return oneLine(typeof error === 'string' ? error : `threw a non-error value (${typeof error})`)
 }
 
+/**
+ * {@link reasonOf}, without a leading `<link name>: ` that the error's own message starts with
+ * (`env: neither … is set` listed under `env`).
+ */
+export function reasonFor(name: string, error: unknown): string {
+  return withoutName(name, reasonOf(error))
+}
+
+/** `text` without a leading `<name>: `. */
+export function withoutName(name: string, text: string): string {
+  return text.startsWith(`${name}: `) ? text.slice(name.length + 2) : text
+}
+
 /** The code-ish facts of an error for `explain()` details; never a message body beyond the reason. */
 export function errorDetails(error: unknown): Record<string, string> {
   const out: Record<string, string> = {}
