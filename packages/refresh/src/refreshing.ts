@@ -42,8 +42,8 @@ const BASE_BACKOFF_MS = 1_000
 /** Rule 9: an initial failure is cached for a jittered 1–5 s. */
 const ERROR_CACHE_MIN_MS = 1_000
 const ERROR_CACHE_MAX_MS = 5_000
-/** A timer whose engine nobody called across this many consecutive fires stops (see `onTimer`). */
-const IDLE_FIRES = 2
+/** A timer whose engine nobody called for this many credential lifetimes stops (see `onTimer`). */
+const IDLE_LIFETIMES = 2
 
 /** Options of {@link refreshing}. Durations are in milliseconds. */
 export interface RefreshOptions<T> {
@@ -57,8 +57,8 @@ export interface RefreshOptions<T> {
   random?: Random
   /**
    * The advisory window: the refresh point is jittered in `[expiry − W, expiry − W/2]`. Overrides
-   * the lifetime table (≤ 20 min → 5 min, < 90 min → 15 min, else 60 min); clamped to half the
-   * lifetime at run time.
+   * the lifetime table (≤ 20 min → 5 min, < 90 min → 15 min, else 60 min); clamped to the lifetime
+   * at run time, and the refresh point never comes before a quarter of the lifetime.
    * @defaultValue chosen from the lifetime at each fetch
    */
   refreshWindowMs?: Milliseconds
@@ -176,7 +176,9 @@ export function refreshing<T extends { expiration?: Date }>(
   let timerArmed = false
   let lastProps: Record<string, unknown> | undefined
   let callsAtLastFire = 0
-  let idleFires = 0
+  /** Last time a timer fire saw that the engine had been called since the previous fire. */
+  let activeAt = Number.NEGATIVE_INFINITY
+  let lifetimeMs = 0
 
   /** The source call in flight: resolves with what the source returned, rejects with its error. */
   let raw: Promise<T> | undefined
@@ -254,12 +256,14 @@ export function refreshing<T extends { expiration?: Date }>(
       arm(nextAttemptAt, now)
       return
     }
-    // An engine nobody calls any more (created per request and dropped, say) must not refresh
-    // forever: after IDLE_FIRES fires without a call in between, the timer stops; the next call
-    // finds the refresh point passed and restarts it.
-    idleFires = calls === callsAtLastFire ? idleFires + 1 : 0
-    callsAtLastFire = calls
-    if (idleFires >= IDLE_FIRES) return
+    // An engine nobody calls any more (created per request and dropped, say) must not refresh, or
+    // retry a dead source, forever: after two credential lifetimes without a call the timer stops.
+    // The next call finds the refresh point passed and starts a refresh (waiting only if the
+    // credentials are in the mandatory window or expired, as always).
+    if (calls !== callsAtLastFire) {
+      callsAtLastFire = calls
+      activeAt = now
+    } else if (now - activeAt > IDLE_LIFETIMES * lifetimeMs) return
     start('background', now)
   }
 
@@ -410,17 +414,26 @@ export function refreshing<T extends { expiration?: Date }>(
     streak = 0
     currentError = undefined
     backoffUntil = Number.NEGATIVE_INFINITY
+    if (!fetchedOnce) {
+      callsAtLastFire = calls
+      activeAt = now
+    }
     if (Number.isFinite(expiresAt)) {
       const lifetime = expiresAt - now
-      // Rule 2, with the window clamped to half the lifetime (a longer one would refresh at once).
-      const w = Math.min(configuredWindow ?? advisoryWindowFor(lifetime), lifetime / 2)
+      lifetimeMs = lifetime
+      // Rule 2, the window clamped to the lifetime (it is unknown at construction). The mandatory
+      // window stays inside the second half of the advisory one, so every refresh point lies
+      // before it and a caller never has to wait for a refresh that is simply due.
+      const w = Math.min(configuredWindow ?? advisoryWindowFor(lifetime), lifetime)
       const m = Math.min(configuredMandatory, w / 2)
       windowMs = w
       mandatoryMs = m
       mandatoryAt = expiresAt - m
       // Rule 3: jittered per fetch in [expiry − W, expiry − W/2]; the first refresh of an engine is
       // spread over [fetch + lifetime/4, expiry − W/2] so a fleet started together never phase-locks.
-      const lo = fetchedOnce ? expiresAt - w : now + lifetime / 4
+      // The lower bound never comes before fetch + lifetime/4 either: a window as long as the
+      // lifetime would otherwise allow a refresh right after the fetch.
+      const lo = Math.max(fetchedOnce ? expiresAt - w : 0, now + lifetime / 4)
       nextAttemptAt = uniform(random, lo, expiresAt - w / 2)
     } else {
       windowMs = undefined
