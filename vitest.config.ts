@@ -21,6 +21,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@podcreds\/refresh\/shared$/, replacement: src('refresh', 'shared.ts') },
+      { find: /^@podcreds\/token\/read$/, replacement: src('token', 'read.ts') },
       ...Object.entries(packageDirs).map(([name, dir]) => ({
         find: new RegExp(`^${name.replace('/', '\\/')}$`),
         replacement: src(dir, 'index.ts'),

@@ -29,8 +29,7 @@ import {
   validateSignal,
   validateString,
 } from '@podcreds/core'
-import type { ReadFile } from '@podcreds/token'
-import { decodeToken } from '@podcreds/token'
+import type { DecodedToken, ReadFile } from '@podcreds/token'
 import { checkEndpoint } from './checkEndpoint.js'
 import { parseCredentials } from './internal/parseCredentials.js'
 import type { Endpoint, SourceOptions, TokenSource } from './internal/resolveSource.js'
@@ -264,7 +263,7 @@ export function fromContainer(options: ContainerOptions = {}): DescribableProvid
     // but sends nothing.
     const token = await loadToken(tokenSource, readFile)
     if (tokenSource.kind === 'file') details['tokenFileReadable'] = 'yes'
-    if (token !== undefined) Object.assign(details, describeClaims(token))
+    if (token !== undefined) Object.assign(details, await describeClaims(token))
     const tokenText =
       tokenSource.kind === 'file'
         ? `with the token from ${tokenSource.path}`
@@ -340,9 +339,12 @@ function statusError(
   })
 }
 
-function describeClaims(token: string): Record<string, string> {
-  let claims: ReturnType<typeof decodeToken>['claims']
+async function describeClaims(token: string): Promise<Record<string, string>> {
+  let claims: DecodedToken['claims']
   try {
+    // Loaded on demand: decoding pulls in jose's decoder, which the credentials path never needs
+    // (DESIGN "Cold-start budget": the container path loads node:http and nothing else).
+    const { decodeToken } = await import('@podcreds/token')
     claims = decodeToken(token).claims
   } catch {
     // An ECS token or another opaque string: nothing to show, and never the token itself.

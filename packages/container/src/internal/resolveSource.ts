@@ -1,7 +1,7 @@
 import type { Env } from '@podcreds/core'
 import { CredentialsError, readEnv } from '@podcreds/core'
-import type { ReadFile } from '@podcreds/token'
-import { readToken } from '@podcreds/token'
+import type { ReadFile } from '@podcreds/token/read'
+import { readToken } from '@podcreds/token/read'
 import { checkEndpoint } from '../checkEndpoint.js'
 
 /** The ECS/EKS environment variables, as the AWS SDKs name them. */
