@@ -353,9 +353,10 @@ export function fromWebIdentity(
     const proxy = options.transport === undefined ? readProxyEnv(config.env) : undefined
     if (options.dispatcher !== undefined) details.proxy = 'dispatcher option'
     else if (proxy !== undefined) {
+      // undici's EnvHttpProxyAgent: https: goes through HTTPS_PROXY, else HTTP_PROXY; http: through HTTP_PROXY.
       const chosen =
         endpoint.url.protocol === 'https:' && proxy.httpsProxy !== '' ? proxy.httpsProxy : proxy.httpProxy
-      details.proxy = proxyOrigin(chosen)
+      details.proxy = chosen === '' ? `none for ${endpoint.url.protocol} endpoints` : proxyOrigin(chosen)
       if (proxy.noProxy !== '') details.noProxy = proxy.noProxy
     }
     return {

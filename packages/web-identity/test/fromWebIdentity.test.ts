@@ -5,7 +5,7 @@ import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { StsFake } from './helpers/stsFake.js'
-import { DEFAULT_CREDENTIALS, errorXml, startStsFake, successXml } from './helpers/stsFake.js'
+import { DEFAULT_CREDENTIALS, startStsFake, successXml } from './helpers/stsFake.js'
 import type { TokenDir } from './helpers/tokens.js'
 import { fixedClock, makeJwt, makeTokenDir, NOW } from './helpers/tokens.js'
 

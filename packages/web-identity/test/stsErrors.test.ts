@@ -156,6 +156,14 @@ describe('STS error answers', () => {
     expect(sts.requests).toHaveLength(3)
   })
 
+  it('times out a silent STS with a retryable ERR_HTTP_TIMEOUT, per attempt', async () => {
+    sts.answer({ hang: true })
+    const error = await failure(fromWebIdentity(options({ timeoutMs: 50, maxAttempts: 2 }))())
+    expect(error.code).toBe('ERR_HTTP_TIMEOUT')
+    expect(error.retryable).toBe(true)
+    expect(sts.requests).toHaveLength(2)
+  })
+
   it('judges a non-XML error body (a proxy page, an empty 502) by its status', async () => {
     sts.answer({ status: 502, body: '<html><body>Bad Gateway</body>' })
     const error = await failure(fromWebIdentity(options())())

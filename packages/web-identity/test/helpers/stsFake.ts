@@ -16,6 +16,8 @@ export interface Answer {
   status?: number
   body?: string
   destroy?: boolean
+  /** Never answer (the connection is closed when the fake closes). */
+  hang?: boolean
 }
 
 export type Responder = (request: RecordedRequest) => Answer
@@ -100,6 +102,7 @@ export async function startStsFake(...initial: (Answer | Responder)[]): Promise<
       requests.push(recorded)
       const next = queue.length > 1 ? queue.shift() : queue[0]
       const answer = typeof next === 'function' ? next(recorded) : (next ?? {})
+      if (answer.hang === true) return
       if (answer.destroy === true) {
         req.socket.destroy()
         return
