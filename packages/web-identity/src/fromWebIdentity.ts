@@ -26,8 +26,9 @@ import {
   validateSignal,
   validateString,
 } from '@podcreds/core'
-import type { ReadFile } from '@podcreds/token'
-import { decodeToken, readToken } from '@podcreds/token'
+import type { TokenClaims } from '@podcreds/token'
+import type { ReadFile } from '@podcreds/token/read'
+import { readToken } from '@podcreds/token/read'
 import type { Dispatcher } from 'undici'
 import { envRegion, quote } from './internal/config.js'
 import { formBody, isInvalidIdentityToken, readStsResponse } from './internal/sts.js'
@@ -224,7 +225,7 @@ export function fromWebIdentity(
       tokenFile,
       options.readFile === undefined ? {} : { readFile: options.readFile },
     )
-    const exp = expiryOf(token)
+    const exp = await expiryOf(token)
     if (exp !== undefined && exp * 1000 <= clock.now()) {
       throw new CredentialsError(
         `the web identity token in ${tokenFile} expired at ${isoSeconds(exp)}; is kubelet still rotating it?`,
@@ -349,7 +350,7 @@ export function fromWebIdentity(
       endpointSource: endpoint.source,
     }
     if (endpoint.warning !== undefined) details.warning = endpoint.warning
-    Object.assign(details, tokenDetails(token))
+    Object.assign(details, await tokenDetails(token))
     const proxy = options.transport === undefined ? readProxyEnv(config.env) : undefined
     if (options.dispatcher !== undefined) details.proxy = 'dispatcher option'
     else if (proxy !== undefined) {
@@ -483,24 +484,30 @@ function generateSessionName(clock: Clock, random: Random): string {
   return `podcreds-${Math.floor(clock.now())}-${suffix}`
 }
 
+// The decoder (and the jose subpaths under it) loads on the first call, never at import time
+// (DESIGN "Cold-start budget"); the call path reads the file through `@podcreds/token/read`.
+let tokenModule: Promise<typeof import('@podcreds/token')> | undefined
+
 // Tokens that are not JWTs (OAuth 2.0 access tokens with ProviderId) are sent as they are: STS
-// judges them; only a decodable `exp` is checked here.
-function expiryOf(token: string): number | undefined {
+// judges them. Only a decodable token's claims are used.
+async function claimsOf(token: string): Promise<TokenClaims | undefined> {
+  tokenModule ??= import('@podcreds/token')
+  const { decodeToken } = await tokenModule
   try {
-    const { exp } = decodeToken(token).claims
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined
+    return decodeToken(token).claims
   } catch {
     return undefined
   }
 }
 
-function tokenDetails(token: string): Record<string, string> {
-  let claims: Record<string, unknown>
-  try {
-    claims = decodeToken(token).claims
-  } catch {
-    return { token: 'not a JWT (sent to STS as is)' }
-  }
+async function expiryOf(token: string): Promise<number | undefined> {
+  const exp = (await claimsOf(token))?.exp
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined
+}
+
+async function tokenDetails(token: string): Promise<Record<string, string>> {
+  const claims = await claimsOf(token)
+  if (claims === undefined) return { token: 'not a JWT (sent to STS as is)' }
   const details: Record<string, string> = {}
   if (typeof claims.sub === 'string') details.tokenSubject = claims.sub
   if (typeof claims.aud === 'string') details.tokenAudience = claims.aud

@@ -65,6 +65,8 @@ describe('import graph', () => {
     expect(modules.some((entry) => entry.includes('web-identity/dist/index.js'))).toBe(true)
     expect(has(modules, 'fast-xml-parser')).toBe(false)
     expect(has(modules, 'undici')).toBe(false)
+    // The token file is read through @podcreds/token/read; the decoder (jose) loads on first call.
+    expect(has(modules, 'jose')).toBe(false)
   })
 
   it('the first STS call loads fast-xml-parser, and undici only when a proxy is set', async () => {
