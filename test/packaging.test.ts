@@ -1,0 +1,300 @@
+// Issue 3, "Must be true": a CommonJS consumer can require() every public package on
+// Node >= 20.19 (require(esm)), shown by packing the packages with `pnpm pack` and installing the
+// tarballs into a scratch project OFFLINE, from the local pnpm store the workspace install filled.
+// The same scratch project also imports them as ESM and type-checks a consumer under `nodenext`
+// from both an .mts and a .cts file against the packed .d.ts (STYLE.md habit 10).
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('..', import.meta.url))
+const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+
+interface PublicPackage {
+  name: string
+  dir: string
+  /** Import specifiers: the package name plus one per subpath export (`@podcreds/refresh/shared`). */
+  entries: string[]
+}
+
+/** The main export of each package, checked once the package is more than a placeholder. */
+const MAIN_EXPORTS: Record<string, string> = {
+  '@podcreds/core': 'CredentialsError',
+  '@podcreds/refresh': 'refreshing',
+  '@podcreds/refresh/shared': 'sharedProvider',
+  '@podcreds/token': 'readToken',
+  '@podcreds/container': 'fromContainer',
+  '@podcreds/web-identity': 'fromWebIdentity',
+  '@podcreds/chain': 'defaultChain',
+  '@podcreds/emulator': 'startEmulator',
+}
+
+async function publicPackages(): Promise<PublicPackage[]> {
+  const out: PublicPackage[] = []
+  for (const dirName of (await readdir(join(root, 'packages'))).sort()) {
+    const dir = join(root, 'packages', dirName)
+    const file = join(dir, 'package.json')
+    if (!existsSync(file)) continue
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as {
+      name: string
+      private?: boolean
+      exports: Record<string, unknown>
+    }
+    if (manifest.private === true) continue
+    const entries = Object.keys(manifest.exports)
+      .filter((key) => key !== './package.json' && !key.includes('*'))
+      .map((key) => (key === '.' ? manifest.name : `${manifest.name}/${key.slice(2)}`))
+    out.push({ name: manifest.name, dir, entries })
+  }
+  return out
+}
+
+/** The `overrides` of pnpm-workspace.yaml (the @azure/* pins that keep Node 20 versions). */
+async function workspaceOverrides(): Promise<Record<string, string>> {
+  const yaml = await readFile(join(root, 'pnpm-workspace.yaml'), 'utf8')
+  const block = /^overrides:\n((?:[ \t]+.*\n?|\s*#.*\n|\n)*)/m.exec(yaml)?.[1] ?? ''
+  const overrides: Record<string, string> = {}
+  for (const line of block.split('\n')) {
+    const match = /^\s+["']?([^"':#]+)["']?\s*:\s*["']?([^"'#\s]+)["']?/.exec(line)
+    if (match?.[1] !== undefined && match[2] !== undefined) overrides[match[1].trim()] = match[2]
+  }
+  return overrides
+}
+
+async function rootDevDependency(name: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>
+  }
+  const version = manifest.devDependencies[name]
+  if (version === undefined) throw new Error(`root package.json has no devDependency ${name}`)
+  return version
+}
+
+async function node(args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
+  return run(process.execPath, args, { cwd, maxBuffer: 16 * 1024 * 1024 })
+}
+
+let scratch: string
+let packages: PublicPackage[]
+let entries: string[]
+const packedFiles = new Map<string, string[]>()
+
+beforeAll(async () => {
+  packages = await publicPackages()
+  entries = packages.flatMap((p) => p.entries)
+  // The test script runs `tsc -b` before vitest; build here only if someone runs this file alone.
+  if (packages.some((p) => !existsSync(join(p.dir, 'dist', 'index.js')))) {
+    await run(process.execPath, [tsc, '-b'], { cwd: root }).catch(() => undefined)
+  }
+  for (const p of packages) {
+    if (!existsSync(join(p.dir, 'dist', 'index.js')))
+      throw new Error(`${p.name} is not built (run pnpm build)`)
+  }
+
+  scratch = await mkdtemp(join(tmpdir(), 'podcreds-packaging-'))
+  const tarballDir = join(scratch, 'tarballs')
+  const app = join(scratch, 'app')
+  await mkdir(app, { recursive: true })
+
+  // `pnpm pack` rewrites workspace:^ ranges to real versions, exactly as `pnpm publish` would.
+  const { stdout } = await run(
+    'pnpm',
+    [
+      '-r',
+      ...packages.flatMap((p) => ['--filter', p.name]),
+      'pack',
+      '--pack-destination',
+      tarballDir,
+      '--json',
+    ],
+    { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+  )
+  const packed = JSON.parse(stdout) as { name: string; filename: string; files: { path: string }[] }[]
+  const tarballs: Record<string, string> = {}
+  for (const p of packed) {
+    tarballs[p.name] = `file:${p.filename}`
+    packedFiles.set(
+      p.name,
+      p.files.map((f) => f.path),
+    )
+  }
+
+  // Internal dependencies (`@podcreds/core@^0.1.0`) are not on any registry: point them at the
+  // tarballs too. The @azure/* overrides must match the workspace's, or pnpm would pick versions
+  // that need Node 22 (and need the registry to find them).
+  const manifest = {
+    name: 'podcreds-packaging-scratch',
+    private: true,
+    dependencies: tarballs,
+    devDependencies: { '@types/node': await rootDevDependency('@types/node') },
+    pnpm: { overrides: { ...(await workspaceOverrides()), ...tarballs } },
+  }
+  await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2))
+  const { stdout: storeDir } = await run('pnpm', ['store', 'path'], { cwd: root })
+  await run(
+    'pnpm',
+    [
+      'install',
+      '--offline',
+      `--config.store-dir=${storeDir.trim()}`,
+      // CI=true makes pnpm default to a frozen lockfile; the scratch project has none.
+      '--no-frozen-lockfile',
+      '--ignore-scripts',
+      '--config.auto-install-peers=false',
+      '--reporter=append-only',
+    ],
+    { cwd: app, maxBuffer: 64 * 1024 * 1024 },
+  )
+}, 180_000)
+
+afterAll(async () => {
+  if (scratch !== undefined) await rm(scratch, { recursive: true, force: true })
+})
+
+const app = (): string => join(scratch, 'app')
+
+describe('packed packages', () => {
+  it('finds the public packages and packs each with its build only', () => {
+    expect(packages.map((p) => p.name)).toContain('@podcreds/core')
+    expect(packages.length).toBeGreaterThanOrEqual(9)
+    for (const p of packages) {
+      const files = packedFiles.get(p.name) ?? []
+      expect(files, p.name).toContain('package.json')
+      expect(files, p.name).toContain('dist/index.js')
+      expect(files, p.name).toContain('dist/index.d.ts')
+      for (const file of files) {
+        expect(file, `${p.name} ships ${file}`).toMatch(
+          /^(dist\/|package\.json$|README\.md$|LICENSE|CHANGELOG\.md$)/,
+        )
+        expect(file).not.toMatch(/\.tsbuildinfo$|\.test\.|^src\//)
+      }
+    }
+  })
+
+  it('carries no workspace: ranges in the published manifests', async () => {
+    for (const p of packages) {
+      const text = await readFile(join(app(), 'node_modules', ...p.name.split('/'), 'package.json'), 'utf8')
+      expect(text, p.name).not.toContain('workspace:')
+    }
+  })
+
+  it('require()s every public package from CommonJS on this Node (require(esm))', async () => {
+    const script = `
+'use strict'
+const entries = JSON.parse(process.argv[2])
+const out = { node: process.versions.node, exports: {} }
+for (const name of entries) out.exports[name] = Object.keys(require(name)).filter((k) => k !== '__esModule').sort()
+const core = require('@podcreds/core')
+const err = new core.CredentialsError('not here', { code: 'ERR_NOT_CONFIGURED' })
+out.error = { isError: err instanceof Error, brand: core.isCredentialsError(err), tryNextLink: err.tryNextLink, name: err.name }
+process.stdout.write(JSON.stringify(out))
+`
+    await writeFile(join(app(), 'check.cjs'), script)
+    const { stdout, stderr } = await node(['check.cjs', JSON.stringify(entries)], app())
+    expect(stderr).toBe('')
+    const result = JSON.parse(stdout) as {
+      node: string
+      exports: Record<string, string[]>
+      error: Record<string, unknown>
+    }
+    const [major = 0, minor = 0] = result.node.split('.').map(Number)
+    expect(major > 20 || (major === 20 && minor >= 19)).toBe(true)
+    expect(Object.keys(result.exports).sort()).toEqual([...entries].sort())
+    for (const [name, names] of Object.entries(result.exports)) {
+      expect(names.length, `${name} exports something`).toBeGreaterThan(0)
+      const main = MAIN_EXPORTS[name]
+      // Packages still being built export only a placeholder; their main export is checked once real.
+      if (main !== undefined && !names.includes('__placeholder')) expect(names, name).toContain(main)
+    }
+    expect(result.exports['@podcreds/core']).toEqual(
+      expect.arrayContaining([
+        'CredentialsError',
+        'isCredentialsError',
+        'httpRequest',
+        'retry',
+        'protectCredentials',
+      ]),
+    )
+    expect(result.error).toEqual({ isError: true, brand: true, tryNextLink: true, name: 'CredentialsError' })
+  }, 60_000)
+
+  it('imports every public package from ESM, the same module instances require() returns', async () => {
+    const script = `
+import { createRequire } from 'node:module'
+const require = createRequire(import.meta.url)
+const entries = JSON.parse(process.argv[2])
+const out = {}
+for (const name of entries) {
+  const ns = await import(name)
+  const viaRequire = require(name)
+  const keys = Object.keys(ns).sort()
+  out[name] = { keys, same: keys.every((k) => ns[k] === viaRequire[k]) }
+}
+process.stdout.write(JSON.stringify(out))
+`
+    await writeFile(join(app(), 'check.mjs'), script)
+    const { stdout, stderr } = await node(['check.mjs', JSON.stringify(entries)], app())
+    expect(stderr).toBe('')
+    const result = JSON.parse(stdout) as Record<string, { keys: string[]; same: boolean }>
+    expect(Object.keys(result).sort()).toEqual([...entries].sort())
+    for (const [name, { keys, same }] of Object.entries(result)) {
+      expect(keys.length, name).toBeGreaterThan(0)
+      // No dual-package hazard: one module instance whichever way it is loaded.
+      expect(same, name).toBe(true)
+    }
+    expect(result['@podcreds/core']?.keys).toContain('CredentialsError')
+  }, 60_000)
+
+  it('type-checks a consumer under nodenext from .mts and .cts against the packed .d.ts', async () => {
+    const imports = entries.map((name, i) => ({ name, id: `m${i}` }))
+    await writeFile(
+      join(app(), 'consumer.mts'),
+      [
+        ...imports.map(({ name, id }) => `import * as ${id} from '${name}'`),
+        `import { CredentialsError } from '@podcreds/core'`,
+        `import type { CredentialsErrorCode } from '@podcreds/core'`,
+        `export const modules: object[] = [${imports.map(({ id }) => id).join(', ')}]`,
+        `const code: CredentialsErrorCode = 'ERR_NOT_CONFIGURED'`,
+        `export const error: CredentialsError = new CredentialsError('x', { code })`,
+        `export const flag: boolean = error.tryNextLink`,
+        '',
+      ].join('\n'),
+    )
+    await writeFile(
+      join(app(), 'consumer.cts'),
+      [
+        ...imports.map(({ name, id }) => `import ${id} = require('${name}')`),
+        `export const modules: object[] = [${imports.map(({ id }) => id).join(', ')}]`,
+        `export const error = new ${imports.find((m) => m.name === '@podcreds/core')?.id}.CredentialsError('x', { code: 'ERR_STS' })`,
+        '',
+      ].join('\n'),
+    )
+    await writeFile(
+      join(app(), 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          // Check our .d.ts files too, not only the consumer.
+          skipLibCheck: false,
+          types: ['node'],
+        },
+        files: ['consumer.mts', 'consumer.cts'],
+      }),
+    )
+    const result = await run(process.execPath, [tsc, '-p', '.'], { cwd: app() }).then(
+      () => '',
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+    )
+    expect(result).toBe('')
+  }, 120_000)
+})
