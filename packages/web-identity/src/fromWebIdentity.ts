@@ -332,7 +332,14 @@ export function fromWebIdentity(
       config = resolveConfig(undefined)
     } catch (error) {
       if (error instanceof CredentialsError && error.code === 'ERR_NOT_CONFIGURED') {
-        return { configured: false, reason: error.message, details: {} }
+        // Half a configuration is worth showing: it is usually a typo in the other variable.
+        const env = options.env ?? process.env
+        const details: Record<string, string> = {}
+        const roleArn = options.roleArn ?? readEnv(env, 'AWS_ROLE_ARN')
+        const tokenFile = options.tokenFile ?? readEnv(env, 'AWS_WEB_IDENTITY_TOKEN_FILE')
+        if (roleArn !== undefined) details.roleArn = roleArn
+        if (tokenFile !== undefined) details.tokenFile = tokenFile
+        return { configured: false, reason: error.message, details }
       }
       throw error
     }

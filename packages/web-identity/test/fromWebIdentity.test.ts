@@ -428,6 +428,7 @@ describe('fromWebIdentity: describe()', () => {
     const description = await fromWebIdentity({ env: { AWS_ROLE_ARN: ROLE } }).describe()
     expect(description.configured).toBe(false)
     expect(description.reason).toMatch(/no token file/)
+    expect(description.details).toEqual({ roleArn: ROLE })
 
     const error = await failure(fromWebIdentity(options({ tokenFile: join(tokens.dir, 'nope') })).describe())
     expect(error.code).toBe('ERR_TOKEN_FILE')

@@ -61,5 +61,24 @@ export function at(document: unknown, ...path: string[]): unknown {
 /** A text element's value; undefined when missing, empty, repeated or not text. */
 export function text(document: unknown, ...path: string[]): string | undefined {
   const value = at(document, ...path)
-  return typeof value === 'string' && value !== '' ? value : undefined
+  return typeof value === 'string' && value !== '' ? decodeXmlText(value) : undefined
+}
+
+const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }
+
+/**
+ * Decodes the five predefined XML entities and character references, which is all a document
+ * without a DTD can contain: the parser runs with entity processing off, so no declared entity is
+ * ever expanded, and this single pass cannot amplify (each reference yields at most 2 UTF-16 units).
+ */
+function decodeXmlText(value: string): string {
+  if (!value.includes('&')) return value
+  return value.replace(
+    /&(?:#x([0-9a-fA-F]{1,6})|#(\d{1,7})|(lt|gt|amp|quot|apos));/g,
+    (match, hex, dec, name) => {
+      if (name !== undefined) return PREDEFINED[name as string] ?? match
+      const code = hex !== undefined ? Number.parseInt(hex as string, 16) : Number(dec)
+      return code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : match
+    },
+  )
 }
