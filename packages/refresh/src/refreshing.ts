@@ -394,7 +394,7 @@ export function refreshing<T extends { expiration?: Date }>(
       streak++
       const target = expiresAt - (windowMs ?? 0) / 2
       const delay = Math.max(uniform(random, 0.4, 0.6) * (target - now), backoffDelay())
-      nextAttemptAt = now + delay
+      nextAttemptAt = now + Math.round(delay)
       backoffUntil = nextAttemptAt
       currentError = undefined
       arm(nextAttemptAt, now)
@@ -434,7 +434,7 @@ export function refreshing<T extends { expiration?: Date }>(
       // The lower bound never comes before fetch + lifetime/4 either: a window as long as the
       // lifetime would otherwise allow a refresh right after the fetch.
       const lo = Math.max(fetchedOnce ? expiresAt - w : 0, now + lifetime / 4)
-      nextAttemptAt = uniform(random, lo, expiresAt - w / 2)
+      nextAttemptAt = Math.round(uniform(random, lo, expiresAt - w / 2))
     } else {
       windowMs = undefined
       mandatoryMs = undefined
@@ -459,12 +459,12 @@ export function refreshing<T extends { expiration?: Date }>(
     lastError = describeError(error, now, secrets)
     if (cached === undefined) {
       // Rule 9: cache the error for a jittered 1–5 s; no timer, the next caller retries.
-      nextAttemptAt = now + uniform(random, ERROR_CACHE_MIN_MS, ERROR_CACHE_MAX_MS)
+      nextAttemptAt = now + Math.round(uniform(random, ERROR_CACHE_MIN_MS, ERROR_CACHE_MAX_MS))
     } else if (isTransient(error)) {
-      nextAttemptAt = now + backoffDelay()
+      nextAttemptAt = now + Math.round(backoffDelay())
     } else {
       // Rule 7: non-recoverable — retry at the back-off cap, someone may be fixing the policy.
-      nextAttemptAt = now + uniform(random, maxBackoff / 2, maxBackoff)
+      nextAttemptAt = now + Math.round(uniform(random, maxBackoff / 2, maxBackoff))
     }
     backoffUntil = nextAttemptAt
     if (cached !== undefined) arm(nextAttemptAt, now)

@@ -19,6 +19,8 @@ export class ScriptedSource {
   nextKeyId: string | undefined
   calls: number[] = []
   last: AwsCredentialIdentity | undefined
+  /** When set, every call throws it (a foreign error, e.g. one that echoes a secret). */
+  throwNext: Error | undefined
   #minted = 0
   readonly #clock: FakeClock
 
@@ -29,6 +31,7 @@ export class ScriptedSource {
   readonly fn = async (): Promise<AwsCredentialIdentity> => {
     const now = this.#clock.now()
     this.calls.push(now)
+    if (this.throwNext !== undefined) throw this.throwNext
     switch (this.answer) {
       case 'error':
         throw new CredentialsError('agent unreachable: connect ECONNREFUSED 127.0.0.1:80', {

@@ -1,0 +1,301 @@
+import type { AwsCredentialIdentity } from '@podcreds/core'
+import { CredentialsError } from '@podcreds/core'
+import { refreshing } from '@podcreds/refresh'
+import { describe, expect, it } from 'vitest'
+import { FakeClock } from './fakeClock.js'
+import { HOUR, MINUTE, outcome, ScriptedSource, SECOND } from './helpers.js'
+import { mulberry32 } from './random.js'
+
+function gaps(times: number[]): number[] {
+  return times.slice(1).map((t, i) => t - times[i]!)
+}
+
+describe('rule 6: exponential back-off with equal jitter while the credentials stay valid', () => {
+  it('spaces failed source calls in [d/2, d], d = min(maxBackoffMs, 1 s · 2ⁿ)', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(21), maxBackoffMs: 20 * SECOND })
+    const creds = await engine()
+    source.answer = 'error'
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    const failedFrom = source.calls.length - 1
+    await clock.advance(5 * MINUTE)
+    const intervals = gaps(source.calls.slice(failedFrom))
+    expect(intervals.length).toBeGreaterThan(10)
+    intervals.forEach((gap, n) => {
+      const d = Math.min(20 * SECOND, SECOND * 2 ** n)
+      expect(gap).toBeGreaterThanOrEqual(Math.floor(d / 2))
+      expect(gap).toBeLessThanOrEqual(Math.ceil(d))
+    })
+    expect(await engine()).toBe(creds) // still valid: served throughout
+    expect(engine.stats().failures).toBe(source.calls.length - 1)
+    engine.close()
+  })
+})
+
+describe('a 30-minute source outage with 1 h credentials', () => {
+  it('fails no caller while valid, bounds the load, and recovers within one back-off period', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const maxBackoffMs = 60 * SECOND
+    const engine = refreshing(source.fn, { clock, random: mulberry32(22), maxBackoffMs })
+    await engine()
+    // Let the first background refresh happen, then take the source down just before the next.
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    const held = await engine()
+    const expiry = held.expiration!.getTime()
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now() - SECOND)
+    source.answer = 'error'
+    const outageStart = clock.now()
+    const outageEnd = outageStart + 30 * MINUTE
+    const failedWhileValid: unknown[] = []
+    const expiredErrors: CredentialsError[] = []
+    while (clock.now() < outageEnd) {
+      await clock.advance(5 * SECOND)
+      const waitsBefore = engine.stats().waits
+      const got = await outcome(engine())
+      if (got.error === undefined) {
+        expect(got.value).toBe(held)
+        expect(clock.now()).toBeLessThan(expiry)
+      } else if (clock.now() < expiry) failedWhileValid.push(got.error)
+      else {
+        expiredErrors.push(got.error as CredentialsError)
+        expect(engine.stats().waits).toBe(waitsBefore) // answered at once, no waiting for a retry
+      }
+    }
+    expect(failedWhileValid).toEqual([])
+    // The refresh point lies 7.5–15 min before expiry, so these credentials expire mid-outage:
+    // afterwards callers get ERR_CREDENTIALS_EXPIRED with the source's error as cause.
+    expect(expiredErrors.length).toBeGreaterThan(0)
+    for (const e of expiredErrors) {
+      expect(e.code).toBe('ERR_CREDENTIALS_EXPIRED')
+      expect((e.cause as CredentialsError).code).toBe('ERR_NETWORK')
+    }
+    // Load: once the back-off is at its cap, at most one source call per maxBackoffMs/2.
+    const during = source.calls.filter((t) => t >= outageStart && t < outageEnd)
+    const atCap = gaps(during).slice(7)
+    expect(atCap.length).toBeGreaterThan(20)
+    for (const gap of atCap) expect(gap).toBeGreaterThanOrEqual(maxBackoffMs / 2)
+    expect(during.length).toBeLessThanOrEqual(7 + (30 * MINUTE) / (maxBackoffMs / 2))
+    // Recovery: the source comes back; new credentials within one back-off period.
+    source.answer = 'fresh'
+    await clock.advance(maxBackoffMs)
+    const after = await engine()
+    expect(after).not.toBe(held)
+    expect(after.expiration!.getTime()).toBeGreaterThan(clock.now() + 50 * MINUTE)
+    expect(engine.stats().lastError?.code).toBe('ERR_NETWORK')
+    engine.close()
+    expect(clock.pending()).toBe(0)
+  })
+})
+
+describe('rule 7: non-recoverable errors while the credentials are valid', () => {
+  it('keeps serving, reports, retries at the back-off cap, and raises only in the mandatory window', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const events: string[] = []
+    const engine = refreshing(source.fn, {
+      clock,
+      random: mulberry32(23),
+      maxBackoffMs: 40 * SECOND,
+      onEvent: (e) => {
+        if (e.type === 'failure') events.push(`${e.error?.code}:${e.error?.retryable}`)
+      },
+    })
+    const held = await engine()
+    source.answer = 'nonRecoverable'
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    const from = source.calls.length - 1
+    const expiry = held.expiration!.getTime()
+    while (clock.now() < expiry - MINUTE - 10 * SECOND) {
+      await clock.advance(10 * SECOND)
+      expect(await engine()).toBe(held)
+    }
+    for (const gap of gaps(source.calls.slice(from))) {
+      expect(gap).toBeGreaterThanOrEqual(20 * SECOND)
+      expect(gap).toBeLessThanOrEqual(40 * SECOND)
+    }
+    expect(events.length).toBeGreaterThan(5)
+    expect(new Set(events)).toEqual(new Set(['ERR_HTTP_STATUS:false']))
+    expect(engine.stats().lastError).toMatchObject({ code: 'ERR_HTTP_STATUS', status: 403, retryable: false })
+    // Mandatory window: the error is raised.
+    await clock.advance(expiry - 30 * SECOND - clock.now())
+    const got = await outcome(engine())
+    expect((got.error as CredentialsError).status).toBe(403)
+    engine.close()
+  })
+})
+
+describe('rule 8: expired credentials and a dead source', () => {
+  it('raises ERR_CREDENTIALS_EXPIRED at once during the back-off, by default', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(24) })
+    const held = await engine()
+    source.answer = 'error'
+    clock.sleep(held.expiration!.getTime() + SECOND - clock.now())
+    const first = await outcome(engine()) // one source attempt, waited for
+    expect((first.error as CredentialsError).code).toBe('ERR_CREDENTIALS_EXPIRED')
+    expect((first.error as CredentialsError).cause).toBeInstanceOf(CredentialsError)
+    const calls = source.calls.length
+    const waits = engine.stats().waits
+    const second = await outcome(engine())
+    expect((second.error as CredentialsError).code).toBe('ERR_CREDENTIALS_EXPIRED')
+    expect(source.calls.length).toBe(calls)
+    expect(engine.stats().waits).toBe(waits)
+    expect(engine.stats().servedStale).toBe(0)
+    engine.close()
+  })
+
+  it('serves expired credentials for maxStalenessMs when allowed, counting them and emitting stale', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const types: string[] = []
+    const engine = refreshing(source.fn, {
+      clock,
+      random: mulberry32(25),
+      maxStalenessMs: 5 * MINUTE,
+      onEvent: (e) => types.push(e.type),
+    })
+    const held = await engine()
+    source.answer = 'error'
+    clock.sleep(held.expiration!.getTime() + SECOND - clock.now())
+    expect(await engine()).toBe(held) // waited for one attempt, got the stale credentials
+    expect(await engine()).toBe(held) // during the back-off: at once
+    expect(engine.stats().servedStale).toBe(2)
+    expect(types).toContain('stale')
+    await clock.advance(5 * MINUTE)
+    const late = await outcome(engine())
+    expect((late.error as CredentialsError).code).toBe('ERR_CREDENTIALS_EXPIRED')
+    engine.close()
+  })
+})
+
+describe('rule 9: initial failure', () => {
+  it('raises the source error and caches it for a jittered 1–5 s', async () => {
+    for (const [r, cachedFor] of [
+      [0, 1_000],
+      [0.999_999, 5_000],
+    ] as const) {
+      const clock = new FakeClock()
+      const source = new ScriptedSource(clock)
+      source.answer = 'error'
+      const engine = refreshing(source.fn, { clock, random: () => r })
+      const a = await outcome(engine())
+      expect((a.error as CredentialsError).code).toBe('ERR_NETWORK')
+      await clock.advance(cachedFor - 1)
+      const b = await outcome(engine())
+      expect(b.error).toBe(a.error)
+      expect(source.calls).toHaveLength(1)
+      expect(clock.pending()).toBe(0) // no timer: the next caller retries
+      await clock.advance(1)
+      source.answer = 'fresh'
+      const c = await outcome(engine())
+      expect(c.value).toBe(source.last)
+      expect(source.calls).toHaveLength(2)
+      engine.close()
+    }
+  })
+
+  it('treats a source that throws synchronously, or returns no object, as a failure', async () => {
+    const clock = new FakeClock()
+    const engine = refreshing(
+      (() => {
+        throw new TypeError('boom')
+      }) as () => Promise<{ expiration?: Date }>,
+      { clock },
+    )
+    const got = await outcome(engine())
+    expect(got.error).toBeInstanceOf(TypeError)
+    const engine2 = refreshing(async () => null as unknown as { expiration?: Date }, { clock })
+    const got2 = await outcome(engine2())
+    expect((got2.error as CredentialsError).code).toBe('ERR_RESPONSE_INVALID')
+    const engine3 = refreshing(async () => ({ expiration: new Date(Number.NaN) }), { clock })
+    expect(((await outcome(engine3())).error as CredentialsError).code).toBe('ERR_RESPONSE_INVALID')
+  })
+})
+
+describe('rule 10: the source answers with the same credentials', () => {
+  it('keeps them, counts unchanged, and makes a handful of calls, never a loop', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    source.answer = 'same'
+    const engine = refreshing(source.fn, { clock, random: mulberry32(26) })
+    const held = await engine()
+    const expiry = held.expiration!.getTime()
+    while (clock.now() < expiry - MINUTE - 5 * SECOND) {
+      await clock.advance(5 * SECOND)
+      expect(await engine()).toBe(held)
+    }
+    const stats = engine.stats()
+    expect(stats.unchanged).toBe(stats.sourceCalls - 1)
+    expect(stats.unchanged).toBeGreaterThan(1)
+    expect(stats.sourceCalls).toBeLessThanOrEqual(25)
+    expect(stats.waits).toBe(1)
+    expect(stats.failures).toBe(0)
+    engine.close()
+  })
+
+  it('picks up new credentials once the agent renews them', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    source.answer = 'same'
+    const engine = refreshing(source.fn, { clock, random: mulberry32(27) })
+    const held = await engine()
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    expect(engine.stats().unchanged).toBe(2)
+    source.answer = 'fresh'
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    const renewed = await engine()
+    expect(renewed).not.toBe(held)
+    expect(engine.stats().waits).toBe(1)
+    // A normal schedule again: the next refresh is in [expiry − W, expiry − W/2].
+    const next = engine.stats().nextRefreshAt!.getTime()
+    expect(next).toBeGreaterThanOrEqual(renewed.expiration!.getTime() - 15 * MINUTE)
+    engine.close()
+  })
+})
+
+describe('rule 11: already-expired credentials from the source', () => {
+  it('count as a failed refresh, on the first fetch too', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    source.answer = 'stale'
+    const engine = refreshing(source.fn, { clock, random: mulberry32(28) })
+    const got = await outcome(engine())
+    expect((got.error as CredentialsError).code).toBe('ERR_CREDENTIALS_EXPIRED')
+    expect(engine.stats().failures).toBe(1)
+    source.answer = 'fresh'
+    await clock.advance(5 * SECOND)
+    const held = await engine()
+    source.answer = 'stale'
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    expect(await engine()).toBe(held)
+    expect(engine.stats().failures).toBe(2)
+    expect(engine.stats().lastError?.code).toBe('ERR_CREDENTIALS_EXPIRED')
+    engine.close()
+  })
+})
+
+describe('identities without expiration', () => {
+  it('are cached until invalidate(), with no timer', async () => {
+    const clock = new FakeClock()
+    let n = 0
+    // Typed as the SDK's identity (expiration optional): static keys, e.g. from the environment.
+    const staticKeys = async (): Promise<AwsCredentialIdentity> => ({
+      accessKeyId: `AKIASTATIC${++n}`,
+      secretAccessKey: 's',
+    })
+    const engine = refreshing(staticKeys, { clock })
+    const a = await engine()
+    expect(clock.pending()).toBe(0)
+    await clock.advance(48 * HOUR)
+    expect(await engine()).toBe(a)
+    expect(engine.stats().nextRefreshAt).toBeUndefined()
+    engine.invalidate(a.accessKeyId)
+    expect(await engine()).not.toBe(a)
+    expect(n).toBe(2)
+    expect(clock.pending()).toBe(0)
+  })
+})

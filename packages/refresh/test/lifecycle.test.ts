@@ -1,0 +1,86 @@
+import {
+  DEFAULT_MANDATORY_WINDOW_MS,
+  DEFAULT_MAX_BACKOFF_MS,
+  DEFAULT_MAX_STALENESS_MS,
+  refreshing,
+} from '@podcreds/refresh'
+import { describe, expect, it } from 'vitest'
+import { FakeClock } from './fakeClock.js'
+import { HOUR, MINUTE, ScriptedSource } from './helpers.js'
+import { mulberry32 } from './random.js'
+
+describe('close() and [Symbol.dispose]', () => {
+  it('leaves no timer, and calls keep working on demand', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(41) })
+    const held = await engine()
+    expect(clock.pending()).toBe(1)
+    engine.close()
+    engine.close()
+    expect(clock.pending()).toBe(0)
+    expect(engine.stats().closed).toBe(true)
+    expect(engine.stats().nextRefreshAt).toBeUndefined()
+    await clock.advance(50 * MINUTE)
+    expect(source.calls).toHaveLength(1) // nothing ran in the background
+    expect(await engine()).toBe(held) // past the refresh point: a call starts one, answers at once
+    expect(source.calls).toHaveLength(2)
+    expect(await engine()).not.toBe(held)
+    expect(clock.pending()).toBe(0)
+  })
+
+  it('closes with Symbol.dispose, also while a failing source is in back-off', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(42) })
+    await engine()
+    source.answer = 'error'
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    expect(clock.pending()).toBe(1)
+    engine[Symbol.dispose]()
+    expect(clock.pending()).toBe(0)
+  })
+
+  it('never asks the clock to keep the process alive', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(43) })
+    await engine()
+    source.answer = 'error'
+    for (let i = 0; i < 3 * 60; i++) {
+      await clock.advance(MINUTE)
+      await engine().catch(() => {})
+    }
+    expect(clock.timersSet).toBeGreaterThan(10)
+    expect(clock.keepAliveRequests).toBe(0)
+    engine.close()
+  })
+})
+
+describe('an engine nobody calls', () => {
+  it('stops its timer after two lifetimes without a call, and the next call restarts it', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(44) })
+    await engine()
+    await clock.advance(6 * HOUR)
+    expect(clock.pending()).toBe(0)
+    const calls = source.calls.length
+    expect(calls).toBeGreaterThanOrEqual(3)
+    expect(calls).toBeLessThanOrEqual(5)
+    await clock.advance(24 * HOUR)
+    expect(source.calls).toHaveLength(calls)
+    const fresh = await engine() // expired: waits for one fetch
+    expect(fresh.expiration!.getTime()).toBeGreaterThan(clock.now())
+    expect(clock.pending()).toBe(1)
+    engine.close()
+  })
+})
+
+describe('exported defaults', () => {
+  it('match DESIGN.md', () => {
+    expect(DEFAULT_MAX_BACKOFF_MS).toBe(60_000)
+    expect(DEFAULT_MANDATORY_WINDOW_MS).toBe(60_000)
+    expect(DEFAULT_MAX_STALENESS_MS).toBe(0)
+  })
+})
