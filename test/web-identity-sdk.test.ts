@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3'
 import type { HttpTransport } from '@podcreds/core'
 import { httpRequest } from '@podcreds/core'
+import { startEmulator } from '@podcreds/emulator'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
@@ -138,6 +139,33 @@ describe('fromWebIdentity with a real S3Client', () => {
       expect(s3.requests[0]?.headers.authorization).toContain(`Credential=${ACCESS_KEY_ID}/`)
     } finally {
       client.destroy()
+    }
+  })
+
+  it('gets credentials from the emulator STS that its SigV4-verifying endpoint accepts', async () => {
+    // The emulator's STS checks the token's signature, issuer, audience and the role's trust
+    // policy; its AWS endpoint answers ListBuckets only for credentials it issued.
+    const emulator = await startEmulator()
+    const provider = fromWebIdentity({ env: emulator.irsaEnv })
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: emulator.awsUrl,
+      forcePathStyle: true,
+      credentials: provider,
+    })
+    try {
+      const description = await provider.describe()
+      expect(description.details.endpointSource).toBe('AWS_ENDPOINT_URL_STS')
+      expect(description.details.tokenAudience).toBe('sts.amazonaws.com')
+
+      const result = await client.send(new ListBucketsCommand({}))
+      expect(result.$metadata.httpStatusCode).toBe(200)
+      const creds = await provider()
+      expect(creds.accountId).toMatch(/^\d{12}$/)
+      expect(creds.expiration.getTime()).toBeGreaterThan(Date.now())
+    } finally {
+      client.destroy()
+      await emulator.close()
     }
   })
 })
