@@ -68,7 +68,12 @@ export interface Emulator {
   /** The projected-token volume (kubelet layout); removed by `close()`. */
   readonly tokenDir: string
   /** Paths of the two token files in {@link Emulator.tokenDir}. */
-  readonly tokenFiles: { readonly podIdentity: string; readonly irsa: string }
+  readonly tokenFiles: {
+    /** `<tokenDir>/eks-pod-identity-token` (audience `pods.eks.amazonaws.com`). */
+    readonly podIdentity: string
+    /** `<tokenDir>/token` (audience `sts.amazonaws.com`). */
+    readonly irsa: string
+  }
   /** The region in `env`/`irsaEnv` and the signing region. */
   readonly region: string
   /** The account id of the default roles. */

@@ -22,7 +22,14 @@ export interface FaultSpec {
    * a window `{ from?, until }` in epoch milliseconds on the emulator's clock.
    * @defaultValue false
    */
-  down?: boolean | { from?: number; until: number }
+  down?:
+    | boolean
+    | {
+        /** Start of the outage, epoch milliseconds. @defaultValue now */
+        from?: number
+        /** End of the outage (exclusive), epoch milliseconds. */
+        until: number
+      }
   /**
    * Throttling: `true` (every request) or a fraction in [0, 1]. The agent answers 429, STS
    * 400 `Throttling`, the AWS endpoint 400 `Throttling` (STS actions) or 503 `SlowDown` (S3).
@@ -36,9 +43,10 @@ export interface FaultSpec {
    */
   sameCredentials?: boolean
   /**
-   * Clock skew in milliseconds. Agent and STS: added to the `Expiration` they report (the
-   * credentials still expire at the true time on the AWS endpoint). AWS endpoint: added to its own
-   * clock when checking a request's `X-Amz-Date` (more than 15 minutes apart is rejected).
+   * Clock skew of this endpoint, in milliseconds: its clock reads `now + skewMs`. The agent and STS
+   * add it to the `Expiration` they report (the credentials still expire at the true time on the
+   * AWS endpoint); STS and the AWS endpoint also use it when checking a signed request's
+   * `X-Amz-Date` (more than 15 minutes apart is `RequestTimeTooSkewed`).
    * @defaultValue 0
    */
   skewMs?: Milliseconds
