@@ -1,13 +1,20 @@
-import type { AwsCredentialIdentity, DescribableProvider, SourceDescription } from '@podcreds/core'
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SourceDescription } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
 import { mayTryNextLink, reasonFor } from './internal/linkErrors.js'
+
+/**
+ * The identity properties an AWS SDK v3 client passes to a credentials provider (its
+ * `callerClientConfig`, …): the parameter type of `AwsCredentialIdentityProvider`, so SDK
+ * providers (`fromIni()`, …) fit as links and chains fit into the SDK's own chain helpers.
+ */
+export type IdentityProperties = Parameters<AwsCredentialIdentityProvider>[0]
 
 /**
  * A credentials provider as the AWS SDK v3 defines one: called with the identity properties the
  * client passes (or none), it resolves to an identity.
  */
 export type CredentialsProvider<T extends AwsCredentialIdentity = AwsCredentialIdentity> = (
-  identityProperties?: Record<string, unknown>,
+  identityProperties?: IdentityProperties,
 ) => Promise<T>
 
 /** A chain link with a name, which error messages and `describe()` use. */
@@ -30,8 +37,14 @@ export type ChainLink<T extends AwsCredentialIdentity = AwsCredentialIdentity> =
  * The provider {@link chain} returns: a credentials provider with `describe()` (which link would
  * be used, from configuration only) and `lastLink()`.
  */
-export interface CredentialChain<T extends AwsCredentialIdentity = AwsCredentialIdentity>
-  extends DescribableProvider<T> {
+export interface CredentialChain<T extends AwsCredentialIdentity = AwsCredentialIdentity> {
+  /** Resolves credentials from the first link that has them (see {@link chain}). */
+  (identityProperties?: IdentityProperties): Promise<T>
+  /**
+   * Which link would be used, from each link's `describe()` (configuration only; a link without
+   * `describe()` counts as configured). Rejects with the error of a link that is broken.
+   */
+  describe(): Promise<SourceDescription>
   /** The name of the link that produced the last credentials (where the next call starts), if any. */
   lastLink(): string | undefined
 }
@@ -76,7 +89,7 @@ export function chain<T extends AwsCredentialIdentity = AwsCredentialIdentity>(
   // Index of the link that worked last; later calls start there (DESIGN "@podcreds/chain").
   let remembered: number | undefined
 
-  const provider = async (identityProperties?: Record<string, unknown>): Promise<T> => {
+  const provider = async (identityProperties?: IdentityProperties): Promise<T> => {
     const skipped: { index: number; error: unknown }[] = []
     const start = remembered
     if (start !== undefined) {
@@ -153,7 +166,7 @@ function normalize<T extends AwsCredentialIdentity>(link: ChainLink<T>, index: n
 // A link may throw synchronously; treat that like a rejection.
 async function call<T extends AwsCredentialIdentity>(
   link: Link<T>,
-  identityProperties: Record<string, unknown> | undefined,
+  identityProperties: IdentityProperties,
 ): Promise<T> {
   return await link.provider(identityProperties)
 }

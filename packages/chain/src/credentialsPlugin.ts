@@ -6,6 +6,7 @@ import type {
   HandlerExecutionContext,
   Pluggable,
 } from '@smithy/types'
+import type { IdentityProperties } from './chain.js'
 
 /**
  * A provider that can be told a key was rejected: what `refreshing()` of `@podcreds/refresh`
@@ -13,7 +14,7 @@ import type {
  */
 export interface InvalidatingProvider {
   /** Resolves the current credentials. */
-  (identityProperties?: Record<string, unknown>): Promise<AwsCredentialIdentity>
+  (identityProperties?: IdentityProperties): Promise<AwsCredentialIdentity>
   /** Drops the cached credentials if their access key id is `key`; the next call fetches anew. */
   invalidate(key?: string): void
 }
@@ -35,25 +36,27 @@ const MAX_REJECTED_KEYS = 16
 
 interface SelectedScheme {
   identity?: unknown
+  httpAuthOption?: { signingProperties?: { config?: { credentials?: unknown } } }
 }
 type SmithyContext = { selectedHttpAuthScheme?: SelectedScheme }
 
 /**
  * An AWS SDK v3 plugin: when AWS answers `ExpiredToken`, `ExpiredTokenException` or
- * `InvalidToken` to a request signed with access key K, it calls `provider.invalidate(K)`,
- * resolves fresh credentials from `provider`, and sends the request once more, signed again.
- * A second rejection is returned to the caller. Use it with the same provider the client has as
+ * `InvalidToken` to a request signed with access key K, it calls `provider.invalidate(K)`, makes
+ * the client take fresh credentials, and sends the request once more, signed again. A second
+ * rejection is returned to the caller. Use it with the same provider the client has as
  * `credentials`.
  *
  * Why it is needed: the AWS SDK client caches credentials until five minutes before their
- * expiry, and a key revoked earlier (a session ended, a role changed) would otherwise fail every
- * request until then. After a rejection the plugin also keeps the client from signing with that
- * key again: later requests take the provider's fresh credentials instead.
+ * expiry, and a key rejected earlier (a session revoked, clocks apart) would otherwise fail every
+ * request until then.
  *
  * How: one `finalizeRequest` middleware placed before the SDK's signing middleware
  * (`httpSigningMiddleware`, alias `awsAuthMiddleware`), so its retry passes through signing
  * again, and one placed after signing that reads the key the request was actually signed with
- * from its `Authorization: AWS4-HMAC-SHA256 Credential=<AKID>/…` header.
+ * from its `Authorization: AWS4-HMAC-SHA256 Credential=<AKID>/…` header. The SDK's SigV4 signer
+ * signs with the client's own cached credentials, so the retry first renews that cache
+ * (`credentials({ forceRefresh: true })`, which reaches `provider` after its invalidation).
  *
  * @param provider - a provider with `invalidate(key)`, e.g. `defaultChain()`
  * @returns a `Pluggable` for `client.middlewareStack.use()`
@@ -84,6 +87,19 @@ export function credentialsPlugin<Input extends object = object, Output extends 
     if (rejected.size > MAX_REJECTED_KEYS) rejected.delete(rejected.values().next().value as string)
   }
 
+  // The SDK's SigV4 signer signs with the client's own memoized credentials provider
+  // (`signingProperties.config.credentials`), not with the identity in the context: force that
+  // cache to take fresh credentials, and put them in the context too for signers that read it.
+  const renew = async (scheme: SelectedScheme): Promise<void> => {
+    const clientCredentials = scheme.httpAuthOption?.signingProperties?.config?.credentials
+    scheme.identity =
+      typeof clientCredentials === 'function'
+        ? await (clientCredentials as (options: { forceRefresh: boolean }) => Promise<unknown>)({
+            forceRefresh: true,
+          })
+        : await provider()
+  }
+
   const retryMiddleware =
     (
       next: FinalizeHandler<Input, Output>,
@@ -91,10 +107,9 @@ export function credentialsPlugin<Input extends object = object, Output extends 
     ): FinalizeHandler<Input, Output> =>
     async (args: FinalizeHandlerArguments<Input>): Promise<FinalizeHandlerOutput<Output>> => {
       const scheme = selectedScheme(context)
-      // The client's cache may still hand out a key AWS already rejected: take fresh ones.
+      // A key AWS already rejected may still sit in a cache: renew before signing with it again.
       const before = keyOf(scheme?.identity)
-      if (scheme !== undefined && before !== undefined && rejected.has(before))
-        scheme.identity = await provider()
+      if (scheme !== undefined && before !== undefined && rejected.has(before)) await renew(scheme)
       try {
         return await next(args)
       } catch (error) {
@@ -103,7 +118,7 @@ export function credentialsPlugin<Input extends object = object, Output extends 
         if (key === undefined || scheme === undefined) throw error
         remember(key)
         provider.invalidate(key)
-        scheme.identity = await provider()
+        await renew(scheme)
         return await next(args)
       }
     }

@@ -1,4 +1,10 @@
-export type { ChainLink, CredentialChain, CredentialsProvider, NamedLink } from './chain.js'
+export type {
+  ChainLink,
+  CredentialChain,
+  CredentialsProvider,
+  IdentityProperties,
+  NamedLink,
+} from './chain.js'
 export { chain } from './chain.js'
 export type { InvalidatingProvider } from './credentialsPlugin.js'
 export { credentialsPlugin } from './credentialsPlugin.js'
