@@ -1,6 +1,4 @@
 import { validateInteger } from '@podcreds/core'
-import { decodeProtectedHeader } from 'jose/decode/protected_header'
-import { decodeJwt } from 'jose/jwt/decode'
 import { invalidToken } from './internal/invalidToken.js'
 import { kind, validateClaims, validateHeader } from './internal/validateClaims.js'
 import type { DecodedToken } from './TokenClaims.js'
@@ -20,6 +18,27 @@ export const DEFAULT_MAX_TOKEN_LENGTH = 16_384
 // Compact JWS: header.payload.signature, base64url without padding. The signature may be empty
 // (an unsecured `alg: none` token still decodes; verifyToken rejects it).
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+
+let strictUtf8: InstanceType<typeof TextDecoder> | undefined
+
+// Decodes one base64url part to a JSON object, as jose's decodeJwt does, but with Node's native
+// base64url decoder: jose's portable decoder (atob and a byte loop) made decodeToken 1.6x slower
+// than decodeJwt alone, over the issue's 1.5x budget, and the import costs ~12 ms (DESIGN
+// "Cold-start budget"). Buffer.from skips characters outside the alphabet, hence the regex above
+// and the length check here (a length of 4n+1 is not base64).
+function decodePart(part: string): Record<string, unknown> | undefined {
+  if (part.length % 4 === 1) return undefined
+  strictUtf8 ??= new TextDecoder('utf-8', { fatal: true })
+  let value: unknown
+  try {
+    value = JSON.parse(strictUtf8.decode(Buffer.from(part, 'base64url')))
+  } catch {
+    return undefined
+  }
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined
+}
 
 /**
  * Decodes a service-account token (a compact JWS) **without verifying it**: the typed header and
@@ -53,18 +72,12 @@ export function decodeToken(jwt: string, options?: DecodeTokenOptions): DecodedT
         : `expected 3 dot-separated parts (compact JWS), got ${parts}`,
     )
   }
-  let header: Record<string, unknown>
-  try {
-    header = decodeProtectedHeader(jwt) as Record<string, unknown>
-  } catch {
-    throw invalidToken('the header is not a base64url-encoded JSON object')
-  }
-  let claims: Record<string, unknown>
-  try {
-    claims = decodeJwt(jwt)
-  } catch {
-    throw invalidToken('the payload is not a base64url-encoded JSON object')
-  }
+  const headerEnd = jwt.indexOf('.')
+  const payloadEnd = jwt.indexOf('.', headerEnd + 1)
+  const header = decodePart(jwt.slice(0, headerEnd))
+  if (header === undefined) throw invalidToken('the header is not a base64url-encoded JSON object')
+  const claims = decodePart(jwt.slice(headerEnd + 1, payloadEnd))
+  if (claims === undefined) throw invalidToken('the payload is not a base64url-encoded JSON object')
   validateHeader(header)
   validateClaims(claims)
   return { header, claims }
