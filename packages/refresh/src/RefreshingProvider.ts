@@ -45,6 +45,15 @@ export interface RefreshingProvider<T> {
   [Symbol.dispose](): void
 }
 
+/**
+ * What the engine can cache: any identity with an optional expiry (AWS credentials, an Azure
+ * access token, …). Without `expiration`, it is cached until `invalidate()`.
+ */
+export interface ExpiringIdentity {
+  /** When the identity stops being valid. */
+  expiration?: Date
+}
+
 /** The secret-free summary of a source error, as `stats().lastError` and events carry it. */
 export interface RefreshErrorInfo {
   /** The error's `name`. */

@@ -1,4 +1,5 @@
 export type {
+  ExpiringIdentity,
   RefreshErrorInfo,
   RefreshEvent,
   RefreshingProvider,

@@ -13,6 +13,7 @@ import { refreshChannels } from './internal/channels.js'
 import { describeError, isTransient, secretsOf } from './internal/describeError.js'
 import { advisoryWindowFor, uniform } from './internal/windows.js'
 import type {
+  ExpiringIdentity,
   RefreshErrorInfo,
   RefreshEvent,
   RefreshingProvider,
@@ -119,7 +120,7 @@ const noop = (): void => {}
  * const s3 = new S3Client({ credentials: refreshing(fromContainer()) })
  * ```
  */
-export function refreshing<T extends { expiration?: Date }>(
+export function refreshing<T extends ExpiringIdentity>(
   source: (props?: Record<string, unknown>) => Promise<T>,
   options: RefreshOptions<T> = {},
 ): RefreshingProvider<T> {
