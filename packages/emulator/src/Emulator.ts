@@ -1,4 +1,5 @@
 import type { Milliseconds } from '@podcreds/core'
+import type { EmulatorAssociation } from './EmulatorOptions.js'
 import type { EmulatorFaults } from './Faults.js'
 
 /** Options of {@link Emulator.mintToken}: a projected service-account token, shaped like kubelet's. */
@@ -74,6 +75,10 @@ export interface Emulator {
     /** `<tokenDir>/token` (audience `sts.amazonaws.com`). */
     readonly irsa: string
   }
+  /** The Pod Identity associations in force (for printing: which service account gets which role). */
+  readonly associations: readonly EmulatorAssociation[]
+  /** The ARNs of the roles the emulator knows, association roles included. */
+  readonly roleArns: readonly string[]
   /** The region in `env`/`irsaEnv` and the signing region. */
   readonly region: string
   /** The account id of the default roles. */

@@ -227,6 +227,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       awsUrl: aws.url,
       tokenDir,
       tokenFiles,
+      associations: Object.freeze(settings.associations.map((a) => Object.freeze({ ...a }))),
+      roleArns: Object.freeze([...context.roles.keys()]),
       region: settings.region,
       accountId: settings.accountId,
       faults: {

@@ -47,6 +47,17 @@ describe('startEmulator', () => {
       AWS_ENDPOINT_URL_S3: emulator.awsUrl,
       AWS_EC2_METADATA_DISABLED: 'true',
     })
+    expect(emulator.associations).toEqual([
+      {
+        namespace: 'default',
+        serviceAccount: 'app',
+        roleArn: 'arn:aws:iam::111122223333:role/podcreds-demo',
+      },
+    ])
+    expect(emulator.roleArns).toEqual([
+      'arn:aws:iam::111122223333:role/podcreds-demo',
+      'arn:aws:iam::111122223333:role/podcreds-demo-irsa',
+    ])
     expect(existsSync(emulator.tokenDir)).toBe(false)
     await expect(send(emulator.agentUrl)).rejects.toThrow()
     expect(liveHandles().length).toBeLessThanOrEqual(before)
