@@ -90,6 +90,14 @@ async function main() {
     console.error(`gates: not built: ${unbuilt.map((p) => p.name).join(', ')} (run \`pnpm build\` first)`)
     process.exit(1)
   }
+  // Docs config should follow the package READMEs (see scripts/sync-typedoc.mjs). A stale
+  // one only leaves a README out of the API site, so this is a notice, not a failure.
+  const readmes = await run(process.execPath, [join(root, 'scripts', 'sync-typedoc.mjs'), '--check'], {
+    cwd: root,
+  }).catch((error) => error)
+  if (readmes instanceof Error) {
+    console.log(`notice: ${String(readmes.stderr).trim()} (run \`node scripts/sync-typedoc.mjs\`)`)
+  }
   const destination = await mkdtemp(join(tmpdir(), 'podcreds-gates-'))
   try {
     const [tarballs, attw] = await Promise.all([packAll(packages, destination), loadAttw()])

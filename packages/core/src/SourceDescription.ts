@@ -19,6 +19,11 @@ export interface SourceDescription {
  * `CredentialsError` a call would.
  */
 export interface DescribableProvider<T> {
+  /**
+   * Resolves the identity, as any `AwsCredentialIdentityProvider` does.
+   * @param identityProperties - what the calling AWS SDK client passes (e.g. its region); may be ignored
+   */
   (identityProperties?: Record<string, unknown>): Promise<T>
+  /** What the source finds in its configuration; no network call. */
   describe(): Promise<SourceDescription>
 }

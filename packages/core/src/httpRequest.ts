@@ -8,7 +8,10 @@ import { CredentialsError } from './CredentialsError.js'
 export interface HttpRequest {
   /** Absolute `http:` or `https:` URL. */
   url: URL
-  /** @defaultValue 'GET' */
+  /**
+   * The HTTP method.
+   * @defaultValue `'GET'`
+   */
   method?: 'GET' | 'POST'
   /** Extra headers. `host` and `content-length` are set for you. */
   headers?: Readonly<Record<string, string>>
@@ -18,7 +21,9 @@ export interface HttpRequest {
 
 /** A complete HTTP response, of any status (3xx is returned as is, never followed). */
 export interface HttpResponse {
+  /** The HTTP status code, e.g. `200`, `302` or `503`. */
   status: number
+  /** Response headers, names lower-cased (as `node:http` gives them). */
   headers: Readonly<Record<string, string | string[] | undefined>>
   /** The body decoded as UTF-8 (invalid UTF-8 is rejected). */
   body: string
@@ -34,18 +39,18 @@ export interface HttpRequestOptions {
   maxBodyBytes?: number
   /** Aborts the request with `ERR_ABORTED`. */
   signal?: AbortSignal
-  /** Owns the timeout timers. @defaultValue systemClock */
+  /** Owns the timeout timers. @defaultValue {@link systemClock} */
   clock?: Clock
 }
 
 /** The HTTP seam: {@link httpRequest} by default, a fake or an undici-backed one in its place. */
 export type HttpTransport = (request: HttpRequest, options?: HttpRequestOptions) => Promise<HttpResponse>
 
-/** @defaultValue 2000 */
+/** Default of {@link HttpRequestOptions.timeoutMs}: 2000 ms for the whole request. */
 export const DEFAULT_TIMEOUT_MS = 2000
-/** @defaultValue 1000 */
+/** Default of {@link HttpRequestOptions.connectTimeoutMs}: 1000 ms to connect. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 1000
-/** @defaultValue 65536 */
+/** Default of {@link HttpRequestOptions.maxBodyBytes}: 64 KiB. */
 export const DEFAULT_MAX_BODY_BYTES = 65_536
 
 // Idle keep-alive sockets are closed after this long: shorter than the 5 s idle timeout of

@@ -43,10 +43,15 @@ export function scrub(text: string, secrets: readonly (string | undefined)[], ma
 
 /** The printable, secret-free form of a set of credentials. */
 export interface RedactedCredentials {
+  /** The access key id shortened by {@link redactKeyId}, e.g. `ASIA…WXYZ`. */
   accessKeyId: string
+  /** Always `[redacted]`. */
   secretAccessKey: typeof REDACTED
+  /** `[redacted]` when the credentials have a session token. */
   sessionToken?: typeof REDACTED
+  /** The expiry as an ISO 8601 string, when known. */
   expiration?: string
+  /** The AWS account id, when the source told it (not a secret). */
   accountId?: string
 }
 

@@ -10,9 +10,15 @@ export interface RetryOptions {
   baseDelayMs?: Milliseconds
   /** Largest back-off cap. @defaultValue 2000 */
   maxDelayMs?: Milliseconds
-  /** @defaultValue systemClock */
+  /**
+   * Times the back-off (its timers hold the process open: someone awaits them).
+   * @defaultValue {@link systemClock}
+   */
   clock?: Clock
-  /** @defaultValue systemRandom */
+  /**
+   * Draws the jitter.
+   * @defaultValue {@link systemRandom}
+   */
   random?: Random
   /** Stops waiting and rejects with `ERR_ABORTED`. */
   signal?: AbortSignal
@@ -22,7 +28,7 @@ export interface RetryOptions {
   onRetry?: (error: unknown, attempt: number, delayMs: Milliseconds) => void
 }
 
-/** @defaultValue 3 */
+/** Default of {@link RetryOptions.maxAttempts}: 3 attempts in all. */
 export const DEFAULT_MAX_ATTEMPTS = 3
 
 /**
