@@ -38,6 +38,7 @@ export async function simulate(config, refreshing) {
   const outageTo = outage ? START + outage.toMs : Number.NEGATIVE_INFINITY
   const totals = { sourceCalls: 0, sourceFailures: 0, calls: 0, waits: 0, waitsAfterFirst: 0, failures: 0 }
   const failuresWhileValid = { n: 0 }
+  const failuresAfterOutage = { n: 0 }
   let keyId = 0
 
   const pods = []
@@ -139,6 +140,7 @@ export async function simulate(config, refreshing) {
           totals.failures++
           pod.failures++
           if (t0 < pod.validUntil) failuresWhileValid.n++
+          if (t0 >= outageTo) failuresAfterOutage.n++
         }
         for (let k = 0; k < callsPerTick; k++) {
           totals.calls++
@@ -163,6 +165,7 @@ export async function simulate(config, refreshing) {
     wallMs,
     ...totals,
     failuresWhileValid: failuresWhileValid.n,
+    failuresAfterOutage: failuresAfterOutage.n,
     perMinute: perMinute.counts,
     stats,
   }

@@ -7,7 +7,7 @@ import { emit, row, scenarioArgs } from '../lib/util.mjs'
 
 const SCENARIO = '2. Cache hit rate over a day'
 const args = scenarioArgs()
-const hours = args.quick ? 6 : 24
+const hours = args.quick ? 3 : 24
 const config = {
   pods: 1,
   hours,

@@ -107,7 +107,7 @@ export function fleetPlot(file, { label, config, ours, sdk }) {
 
 const args = scenarioArgs()
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const pods = args.quick ? 200 : 1000
+  const pods = args.quick ? 100 : 1000
   const hours = 12
   const runs = [
     await runFleet({ pods, hours, lifetimeMs: HOUR, label: `IRSA 1 h credentials, ${pods} pods` }),

@@ -25,10 +25,18 @@ function workerEnv() {
 }
 
 /** Runs the hot-path worker; `concurrency` callers per operation. */
-export function hotPathInChild({ quick, concurrency }) {
+export function hotPathInChild({ quick, concurrency, subjects = '' }) {
   return runNode(
     SELF,
-    ['--worker', 'hot', ...(quick ? ['--quick'] : []), '--opt', `concurrency=${concurrency}`],
+    [
+      '--worker',
+      'hot',
+      ...(quick ? ['--quick'] : []),
+      '--opt',
+      `concurrency=${concurrency}`,
+      '--opt',
+      `subjects=${subjects}`,
+    ],
     {
       env: workerEnv(),
       execArgv: ['--expose-gc'],
@@ -36,7 +44,7 @@ export function hotPathInChild({ quick, concurrency }) {
   )
 }
 
-async function worker({ quick, concurrency }) {
+async function worker({ quick, concurrency, only }) {
   const { measure } = await import('mitata')
   const { systemClock } = await import('@podcreds/core')
   const creds = () => ({
@@ -63,6 +71,7 @@ async function worker({ quick, concurrency }) {
     doesIdentityRequireRefresh,
   )
   credentialProviderNodeInternals() // same modules loaded on every side
+  for (const name of Object.keys(subjects)) if (only && !only.split(',').includes(name)) delete subjects[name]
   for (const fn of Object.values(subjects)) await fn() // fill every cache
   const heap = () => {
     const m = getHeapStatistics()
@@ -70,9 +79,9 @@ async function worker({ quick, concurrency }) {
   }
   const out = { missing: r.missing, concurrency, results: {} }
   const opts = { min_cpu_time: (quick ? 60 : 500) * 1e6, heap }
-  // Interleave the subjects (3 rounds) and keep the fastest run of each, so one noisy moment on a shared machine
-  // does not decide a ratio.
-  for (let round = 0; round < (quick ? 2 : 3); round++) {
+  // Interleave the subjects (3 rounds) and keep the fastest run of each, so one noisy moment on
+  // a shared machine does not decide a ratio.
+  for (let round = 0; round < (quick ? 1 : 3); round++) {
     for (const [name, fn] of Object.entries(subjects)) {
       // A zero-argument wrapper on every side: mitata treats a function taking a parameter as
       // an iterator benchmark, and the providers take an optional `props`.
@@ -101,7 +110,14 @@ async function worker({ quick, concurrency }) {
 
 const args = scenarioArgs()
 if (args.worker === 'hot') {
-  emit(args.json, await worker({ quick: args.quick, concurrency: Number(args.opts.concurrency ?? 1) }))
+  emit(
+    args.json,
+    await worker({
+      quick: args.quick,
+      concurrency: Number(args.opts.concurrency ?? 1),
+      only: args.opts.subjects,
+    }),
+  )
 } else if (process.argv[1] === SELF) {
   const res = await hotPathInChild({ quick: args.quick, concurrency: 1 })
   const { floor, ours, sdkMemoize: memo, sdkDefaultProvider: dp, sdkClientStack: stack } = res.results

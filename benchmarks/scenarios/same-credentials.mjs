@@ -9,8 +9,8 @@ import { emit, row, scenarioArgs, sum } from '../lib/util.mjs'
 
 const SCENARIO = '5. Same-credentials answers'
 const args = scenarioArgs()
-const pods = args.quick ? 5 : 20
-const hours = args.quick ? 12 : 24
+const pods = args.quick ? 3 : 20
+const hours = args.quick ? 8 : 24
 const rows = []
 const notes = []
 
