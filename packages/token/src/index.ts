@@ -1,6 +1,6 @@
 export type { DecodeTokenOptions } from './decodeToken.js'
 export { DEFAULT_MAX_TOKEN_LENGTH, decodeToken } from './decodeToken.js'
-export type { InspectTokenOptions, TokenInspection } from './inspectToken.js'
+export type { InspectTokenOptions, TokenInspection, TokenServiceAccount } from './inspectToken.js'
 export { inspectToken } from './inspectToken.js'
 export type { ServiceAccountRef } from './parseServiceAccountSubject.js'
 export { parseServiceAccountSubject } from './parseServiceAccountSubject.js'

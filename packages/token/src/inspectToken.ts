@@ -3,6 +3,12 @@ import type { ServiceAccountRef } from './parseServiceAccountSubject.js'
 import { parseServiceAccountSubject } from './parseServiceAccountSubject.js'
 import type { KubernetesObjectRef, TokenClaims, TokenHeader } from './TokenClaims.js'
 
+/** The service account a token was issued for. */
+export interface TokenServiceAccount extends ServiceAccountRef {
+  /** The service account's UID, from the `kubernetes.io` claim (absent when only `sub` told). */
+  uid?: string
+}
+
 /** Options of {@link inspectToken}. */
 export interface InspectTokenOptions {
   /** The time to judge the token at: a `Date` or epoch milliseconds. @defaultValue `Date.now()` */
@@ -52,7 +58,7 @@ export interface TokenInspection {
    */
   warnAfter?: Date
   /** The service account, from the `kubernetes.io` claim or else from a `system:serviceaccount:` subject. */
-  serviceAccount?: ServiceAccountRef & { uid?: string }
+  serviceAccount?: TokenServiceAccount
   /** The pod the token is bound to. */
   pod?: KubernetesObjectRef
   /** The node the pod runs on. */
