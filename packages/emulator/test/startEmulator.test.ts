@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { startEmulator } from '@podcreds/emulator'
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { getCredentials, send } from './helpers.js'
+import { getCredentials, send, until } from './helpers.js'
 
 /** Handles that would keep a process alive: servers, sockets, timers. */
 function liveHandles(): string[] {
@@ -60,6 +60,17 @@ describe('startEmulator', () => {
     ])
     expect(existsSync(emulator.tokenDir)).toBe(false)
     await expect(send(emulator.agentUrl)).rejects.toThrow()
+    expect(liveHandles().length).toBeLessThanOrEqual(before)
+  })
+
+  it('closes promptly while a request is held by injected latency, failing that request', async () => {
+    const before = liveHandles().length
+    const emulator = await startEmulator()
+    emulator.faults.set({ agent: { latencyMs: 600_000 } })
+    const held = getCredentials(emulator.agentUrl, 'token').catch((error: Error) => error)
+    await until(() => emulator.stats().agentRequests === 1, 'the request to arrive')
+    await emulator.close()
+    expect(await held).toBeInstanceOf(Error)
     expect(liveHandles().length).toBeLessThanOrEqual(before)
   })
 
