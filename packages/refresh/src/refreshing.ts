@@ -320,8 +320,16 @@ export function refreshing<T extends ExpiringIdentity>(
     } catch (error) {
       p = Promise.reject(error)
     }
-    const r = p.then(
-      (value) => accept(value, now),
+    const r: Promise<T> = p.then(
+      (value) => {
+        try {
+          return accept(value, now)
+        } catch (error) {
+          // A throwing keyOf (user code) must not leave the engine stuck with a call "in flight".
+          if (raw === r) fail(error, now)
+          throw error
+        }
+      },
       (error: unknown) => {
         fail(error, now)
         throw error

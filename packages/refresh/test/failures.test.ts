@@ -299,3 +299,25 @@ describe('identities without expiration', () => {
     expect(clock.pending()).toBe(0)
   })
 })
+
+describe('a keyOf that throws', () => {
+  it('fails that call and leaves the engine usable', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    let broken = true
+    const engine = refreshing(source.fn, {
+      clock,
+      keyOf: (c) => {
+        if (broken) throw new Error('keyOf bug')
+        return c.accessKeyId
+      },
+    })
+    const first = await outcome(engine())
+    expect((first.error as Error).message).toBe('keyOf bug')
+    expect(engine.stats().refreshing).toBe(false)
+    broken = false
+    await clock.advance(5 * SECOND)
+    expect((await engine()).accessKeyId).toBe(source.last?.accessKeyId)
+    engine.close()
+  })
+})

@@ -1,3 +1,4 @@
+import { systemClock } from '@podcreds/core'
 import {
   DEFAULT_MANDATORY_WINDOW_MS,
   DEFAULT_MAX_BACKOFF_MS,
@@ -53,6 +54,42 @@ describe('close() and [Symbol.dispose]', () => {
     }
     expect(clock.timersSet).toBeGreaterThan(10)
     expect(clock.keepAliveRequests).toBe(0)
+    engine.close()
+  })
+})
+
+describe('with the system clock', () => {
+  it("sets unref'd timers that close() clears", async () => {
+    const timers: NodeJS.Timeout[] = []
+    const clock = {
+      now: () => Date.now(),
+      setTimeout: (fn: () => void, ms: number, options?: { keepAlive?: boolean }) => {
+        const t = systemClock.setTimeout(fn, ms, options) as NodeJS.Timeout
+        timers.push(t)
+        return t
+      },
+      clearTimeout: (t: unknown) => systemClock.clearTimeout(t),
+    }
+    const engine = refreshing(
+      async () => ({ accessKeyId: 'ASIAREALCLOCK000001', expiration: new Date(Date.now() + HOUR) }),
+      { clock },
+    )
+    await engine()
+    expect(timers).toHaveLength(1)
+    expect(timers[0]!.hasRef()).toBe(false) // never keeps the process alive
+    engine.close()
+    expect(engine.stats().nextRefreshAt).toBeUndefined()
+  })
+
+  it('works with every default', async () => {
+    const engine = refreshing(async () => ({
+      accessKeyId: 'ASIADEFAULTS0000001',
+      secretAccessKey: 'x',
+      expiration: new Date(Date.now() + HOUR),
+    }))
+    const a = await engine()
+    expect(await engine()).toBe(a)
+    expect(engine.stats().nextRefreshAt!.getTime()).toBeGreaterThan(Date.now())
     engine.close()
   })
 })
