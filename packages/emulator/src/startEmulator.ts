@@ -236,7 +236,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         clear: (target) => faults.clear(target),
         current: () => faults.current(),
       },
-      mintToken(mintOptions?: MintTokenOptions): Promise<string> {
+      async mintToken(mintOptions?: MintTokenOptions): Promise<string> {
         validateMintOptions(mintOptions)
         return context.issuer.mint(mintOptions)
       },

@@ -49,6 +49,8 @@ describe('kubelet-style token rotation', () => {
     expect(await readFile(emulator.tokenFiles.podIdentity, 'utf8')).toBe(pod)
     expect(await readFile(emulator.tokenFiles.irsa, 'utf8')).not.toBe(irsa)
     await expect(emulator.rotateToken('both' as never)).rejects.toThrow(TypeError)
+    await expect(emulator.mintToken({ audience: 42 } as never)).rejects.toThrow(/audience/)
+    await expect(emulator.mintToken({ lifetimeMs: Number.NaN })).rejects.toThrow(/lifetimeMs/)
   })
 
   it('rotates on a schedule of its clock, with fresh iat/exp', async () => {
