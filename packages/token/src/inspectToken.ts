@@ -1,4 +1,5 @@
 import { decodeToken } from './decodeToken.js'
+import { toEpochMs } from './internal/toEpochMs.js'
 import type { ServiceAccountRef } from './parseServiceAccountSubject.js'
 import { parseServiceAccountSubject } from './parseServiceAccountSubject.js'
 import type { KubernetesObjectRef, TokenClaims, TokenHeader } from './TokenClaims.js'
@@ -71,15 +72,6 @@ const ROTATION_FRACTION = 0.8
 // kubelet's maxJitter is 10 s and its sync loop runs every minute or so: grace before "overdue".
 const ROTATION_GRACE_MS = 60_000
 
-function toEpochMs(now: Date | number | undefined): number {
-  if (now === undefined) return Date.now()
-  const ms = now instanceof Date ? now.getTime() : now
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-    throw new TypeError('now must be a valid Date or a finite number of epoch milliseconds')
-  }
-  return ms
-}
-
 /**
  * Decodes a token (no verification, see {@link decodeToken}) and tells its issuer, subject,
  * audiences, lifetime, remaining time and when kubelet rotates it, judged at `now`. Throws
@@ -94,7 +86,7 @@ function toEpochMs(now: Date | number | undefined): number {
  * ```
  */
 export function inspectToken(jwt: string, options?: InspectTokenOptions): TokenInspection {
-  const now = toEpochMs(options?.now)
+  const now = toEpochMs(options?.now, Date.now)
   const { header, claims } = decodeToken(jwt)
   const k8s = claims['kubernetes.io']
   const iat = claims.iat === undefined ? undefined : claims.iat * 1000

@@ -13,6 +13,7 @@ import { isAllowedKeyUrl } from './internal/allowedUrl.js'
 import { invalidToken } from './internal/invalidToken.js'
 import { loadJose } from './internal/loadJose.js'
 import { RemoteKeySet } from './internal/RemoteKeySet.js'
+import { toEpochMs } from './internal/toEpochMs.js'
 import type { DecodedToken } from './TokenClaims.js'
 
 /** A JSON Web Key Set (RFC 7517 §5): `{ keys: [...] }`. */
@@ -180,15 +181,6 @@ function keySetSettings(
   }
 }
 
-function toEpochMs(now: Date | number | undefined, clock: Clock): number {
-  if (now === undefined) return clock.now()
-  const ms = now instanceof Date ? now.getTime() : now
-  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
-    throw new TypeError('now must be a valid Date or a finite number of epoch milliseconds')
-  }
-  return ms
-}
-
 function list(values: readonly string[]): string {
   return values.map((value) => JSON.stringify(value)).join(', ')
 }
@@ -198,7 +190,7 @@ async function verifyWith(
   jwt: string,
   call: VerifyCallOptions | undefined,
 ): Promise<DecodedToken> {
-  const now = toEpochMs(call?.now, resolved.clock)
+  const now = toEpochMs(call?.now, () => resolved.clock.now())
   const decoded = decodeToken(jwt)
   const { header, claims } = decoded
   // Judged before any network: an unsigned or foreign token never makes us fetch keys.

@@ -1,7 +1,13 @@
-import { decodeToken, inspectToken, parseServiceAccountSubject } from '@podcreds/token'
+import {
+  type DecodedToken,
+  decodeToken,
+  inspectToken,
+  parseServiceAccountSubject,
+  type TokenInspection,
+} from '@podcreds/token'
 import fc from 'fast-check'
 import { decodeJwt } from 'jose'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, expectTypeOf, it } from 'vitest'
 import { b64u, expectNoLeak, kubernetesClaims, thrown, unsignedToken } from './helpers.js'
 
 const HEADER = { alg: 'RS256', kid: 'k8s-key-1' }
@@ -23,6 +29,16 @@ describe('decodeToken', () => {
     expect(k8s?.pod?.name).toBe('api-7d9f8b6c5d-x2x4z')
     expect(k8s?.node?.name).toBe('ip-10-0-1-23.eu-west-1.compute.internal')
     expect(k8s?.warnafter).toBe(IAT + 3607)
+  })
+
+  it('types the claims a caller reads', () => {
+    expectTypeOf(decodeToken).returns.toEqualTypeOf<DecodedToken>()
+    expectTypeOf<DecodedToken['claims']['aud']>().toEqualTypeOf<string | string[] | undefined>()
+    expectTypeOf<DecodedToken['claims']['exp']>().toEqualTypeOf<number | undefined>()
+    expectTypeOf<NonNullable<DecodedToken['claims']['kubernetes.io']>['namespace']>().toEqualTypeOf<string>()
+    expectTypeOf<DecodedToken['header']['alg']>().toEqualTypeOf<string>()
+    expectTypeOf<TokenInspection['audiences']>().toEqualTypeOf<string[]>()
+    expectTypeOf<TokenInspection['expiresAt']>().toEqualTypeOf<Date | undefined>()
   })
 
   it('accepts a string audience and a token without kubernetes.io claims', () => {

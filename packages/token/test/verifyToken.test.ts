@@ -249,6 +249,42 @@ describe('verifyToken', () => {
     expectNoLeak(err, signatureOf(forged))
   })
 
+  it('requires exp: a token that never expires is rejected', async () => {
+    issuer = await startIssuer([rsa])
+    const jwt = await new SignJWT({ sub: 'system:serviceaccount:a:b' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'rsa-1' })
+      .setIssuer(issuer.url)
+      .setAudience(AUD)
+      .sign(rsa.privateKey)
+    const err = await rejected(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: NOW }))
+    expect(err.code).toBe('ERR_TOKEN_INVALID')
+    expect(err.message).toContain('no "exp" claim')
+    expectNoLeak(err, signatureOf(jwt))
+  })
+
+  it('reload() warms the key set once, shared by concurrent callers', async () => {
+    issuer = await startIssuer([rsa])
+    const verify = createTokenVerifier({ issuer: issuer.url, audience: AUD })
+    await Promise.all([verify.reload(), verify.reload(), verify.reload()])
+    expect(issuer.hits).toEqual({ discovery: 1, jwks: 1 })
+    await verify(await sign(rsa, issuer.url), { now: NOW })
+    expect(issuer.hits).toEqual({ discovery: 1, jwks: 1 })
+  })
+
+  it('reports an unreachable issuer with ERR_NETWORK', async () => {
+    issuer = await startIssuer([rsa])
+    const url = issuer.url
+    const jwt = await sign(rsa, url)
+    await issuer.close()
+    issuer = undefined
+    const err = await rejected(verifyToken(jwt, { issuer: url, audience: AUD, now: NOW }))
+    expect(err.code).toBe('ERR_NETWORK')
+    expect(err.message).toContain(
+      `cannot fetch the OIDC discovery document from ${url}/.well-known/openid-configuration`,
+    )
+    expectNoLeak(err, signatureOf(jwt))
+  })
+
   it('rejects a malformed token with ERR_TOKEN_INVALID', async () => {
     issuer = await startIssuer([rsa])
     const err = await rejected(verifyToken('SECRETCANARY.x', { issuer: issuer.url, audience: AUD }))
