@@ -321,3 +321,22 @@ describe('a keyOf that throws', () => {
     engine.close()
   })
 })
+
+describe('errors of the first fetch pass through unchanged', () => {
+  it('keeps tryNextLink, so an engine nested in an AWS SDK chain lets the chain move on', async () => {
+    const clock = new FakeClock()
+    const notHere = new CredentialsError('no container credentials endpoint configured', {
+      code: 'ERR_NOT_CONFIGURED',
+    })
+    const engine = refreshing(
+      async (): Promise<AwsCredentialIdentity> => {
+        throw notHere
+      },
+      { clock },
+    )
+    const got = await outcome(engine())
+    expect(got.error).toBe(notHere)
+    expect((got.error as CredentialsError).tryNextLink).toBe(true)
+    expect(clock.pending()).toBe(0)
+  })
+})
