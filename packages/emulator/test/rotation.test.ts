@@ -27,7 +27,7 @@ describe('kubelet-style token rotation', () => {
     await emulator.rotateToken()
     const after = await layout(emulator.tokenDir)
 
-    expect(before.data).toMatch(/^\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\w+$/)
+    expect(before.data).toMatch(/^\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d+$/)
     expect(before.entries).toEqual([before.data, '..data', 'eks-pod-identity-token', 'token'].sort())
     expect(before.links).toEqual({
       'eks-pod-identity-token': '..data/eks-pod-identity-token',
@@ -39,6 +39,20 @@ describe('kubelet-style token rotation', () => {
     expect(await readFile(emulator.tokenFiles.podIdentity, 'utf8')).not.toBe(oldPod)
     expect(await readFile(emulator.tokenFiles.irsa, 'utf8')).not.toBe(oldIrsa)
     expect(emulator.stats().rotations).toBe(1)
+  })
+
+  it('never shows a reader a missing or torn token while rotating', async () => {
+    await using emulator = await startEmulator()
+    let rotating = true
+    const reads: string[] = []
+    const reader = (async () => {
+      while (rotating) reads.push(await readFile(emulator.tokenFiles.irsa, 'utf8'))
+    })()
+    for (let i = 0; i < 15; i += 1) await emulator.rotateToken('irsa')
+    rotating = false
+    await reader
+    expect(reads.length).toBeGreaterThan(0)
+    for (const token of reads) expect(decodeJwt(token).aud).toEqual(['sts.amazonaws.com'])
   })
 
   it('rotates one token and keeps the other', async () => {

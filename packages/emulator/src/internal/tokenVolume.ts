@@ -1,12 +1,13 @@
-import { mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { randomInt } from 'node:crypto'
+import { mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 
 /**
  * A projected volume written the way kubelet's AtomicWriter writes it:
  *
  * ```
- * <dir>/..2026_11_23_13_06_32.123456789/<file>   the payload, one timestamped dir per write
- * <dir>/..data -> ..2026_11_23_13_06_32.123456789
+ * <dir>/..2026_11_23_13_06_32.1234567890/<file>   the payload, one timestamped dir per write
+ * <dir>/..data -> ..2026_11_23_13_06_32.1234567890
  * <dir>/<file> -> ..data/<file>
  * ```
  *
@@ -27,7 +28,7 @@ export function createTokenVolume(dir: string): TokenVolume {
         .toISOString()
         .replace(/\.\d{3}Z$/, '')
         .replace(/[-T:]/g, '_')
-      const tsDir = await mkdtemp(join(dir, `..${stamp}.`))
+      const tsDir = await makeTimestampedDir(dir, stamp)
       for (const [name, content] of Object.entries(payload)) {
         await writeFile(join(tsDir, name), content, { mode: 0o644 })
       }
@@ -44,5 +45,21 @@ export function createTokenVolume(dir: string): TokenVolume {
       current = tsDir
       if (previous !== undefined) await rm(previous, { recursive: true, force: true })
     },
+  }
+}
+
+/**
+ * `..<UTC time>.<random decimal>`, as kubelet names it (Go's `os.MkdirTemp` with the prefix
+ * `..2006_01_02_15_04_05.`); a name taken by a concurrent writer is retried.
+ */
+async function makeTimestampedDir(dir: string, stamp: string): Promise<string> {
+  for (;;) {
+    const path = join(dir, `..${stamp}.${randomInt(0, 2 ** 32 - 1)}`)
+    try {
+      await mkdir(path, { mode: 0o755 })
+      return path
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    }
   }
 }
