@@ -287,7 +287,7 @@ export function fromWebIdentity(
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         },
       )
-      return readStsResponse(response.status, response.body, where, roleArn, [webIdentityToken])
+      return readStsResponse(response.status, response.body, where, roleArn, [webIdentityToken], clock.now())
     }
 
     let reread = false

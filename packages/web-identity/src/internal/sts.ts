@@ -87,6 +87,7 @@ export async function readStsResponse(
   where: string,
   roleArn: string,
   secrets: readonly string[],
+  now: number,
 ): Promise<TemporaryCredentials> {
   const parsed = await parseXml(body)
   const transient = status === 429 || status >= 500
@@ -149,6 +150,14 @@ export async function readStsResponse(
       code: 'ERR_RESPONSE_INVALID',
       status,
     })
+  }
+  if (expiration.getTime() <= now) {
+    // Already expired (a replayed answer, or STS's clock against ours): a broken answer, as the
+    // container provider judges it (issue 11). The parsed date is printed, never the raw text.
+    throw new CredentialsError(
+      `STS response from ${where} has a Credentials.Expiration in the past (${expiration.toISOString()}, now ${new Date(now).toISOString()})`,
+      { code: 'ERR_RESPONSE_INVALID', status },
+    )
   }
   const arn = text(document, ...result, 'AssumedRoleUser', 'Arn')
   // arn:aws:sts::123456789012:assumed-role/<role>/<session>: the fifth field is the account.
