@@ -174,11 +174,11 @@ function lintStatement(statement: TrustPolicyStatement, index: number, findings:
         message: `${entry.operator} ${entry.key} = ${entry.values.join(', ')} matches other service accounts' tokens too.`,
         fix: 'Use "StringEquals" with the exact "system:serviceaccount:<namespace>:<name>".',
       })
-    } else if (!isLikeOperator(entry.operator) && entry.values.includes('*')) {
+    } else if (wildcard) {
       add({
         code: 'WILDCARD_SUB',
         severity: 'warning',
-        message: `${entry.operator} ${entry.key} = "*" compares literally and matches nothing; it was probably meant as a wildcard.`,
+        message: `${entry.operator} ${entry.key} = ${entry.values.join(', ')} compares "*" and "?" literally and matches no token; it was probably meant as a wildcard.`,
         fix: 'Use "StringEquals" with the exact "system:serviceaccount:<namespace>:<name>".',
       })
     }

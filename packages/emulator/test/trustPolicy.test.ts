@@ -90,6 +90,19 @@ describe('lintTrustPolicy', () => {
     expect(codes(irsa({ StringEquals: { [`${ISSUER}:aud`]: 'sts.amazonaws.com' } }))).toEqual(['MISSING_SUB'])
   })
 
+  it('warns that StringEquals compares a wildcard literally', () => {
+    const findings = lintTrustPolicy(
+      irsa({
+        StringEquals: {
+          [`${ISSUER}:sub`]: 'system:serviceaccount:default:*',
+          [`${ISSUER}:aud`]: 'sts.amazonaws.com',
+        },
+      }),
+    )
+    expect(findings.map((f) => [f.code, f.severity])).toEqual([['WILDCARD_SUB', 'warning']])
+    expect(findings[0]!.message).toMatch(/literally/)
+  })
+
   it('flags a missing aud', () => {
     expect(codes(irsa({ StringEquals: { [`${ISSUER}:sub`]: 'system:serviceaccount:default:app' } }))).toEqual(
       ['MISSING_AUD'],

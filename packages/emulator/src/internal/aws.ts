@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
+import { s3Error } from './awsErrors.js'
 import type { Context, Exchange } from './context.js'
 import { send } from './context.js'
 import { rfc3339 } from './ids.js'
 import { s3Code, scopeService, verifySigV4 } from './sigv4.js'
 import { handleSts } from './sts.js'
-import { s3Error } from './stsErrors.js'
 import { S3_XMLNS } from './xml.js'
 
 /** Whether a request to the AWS endpoint is an S3 one (REST-XML errors) rather than STS (query). */

@@ -2,11 +2,11 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { AddressInfo } from 'node:net'
 import type { TimerHandle } from '@podcreds/core'
 import { isS3Request } from './aws.js'
+import { codeForStatus, s3Error, stsError } from './awsErrors.js'
 import type { Context, Exchange } from './context.js'
 import { send } from './context.js'
 import type { Target } from './faultState.js'
 import { hit, isDown } from './faultState.js'
-import { codeForStatus, s3Error, stsError } from './stsErrors.js'
 
 const MAX_BODY_BYTES = 1024 * 1024
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
+import { stsError } from './awsErrors.js'
 import type { Context, Exchange } from './context.js'
 import { accountOf, oidcProviderArn, send } from './context.js'
 import { evaluateTrustPolicy } from './evaluateTrustPolicy.js'
 import { rfc3339 } from './ids.js'
 import { audiences } from './issuer.js'
 import { verifySigV4 } from './sigv4.js'
-import { stsError } from './stsErrors.js'
 import { STS_XMLNS } from './xml.js'
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/
