@@ -506,21 +506,21 @@ export function refreshing<T extends ExpiringIdentity>(
       start('initial', now)
       waits++
       waiters.n++
-      return flight as unknown as Promise<T>
+      return flight!
     }
     if (!invalidated && now < mandatoryAt) {
       // Rule 4: outside the mandatory window nobody waits; a refresh point that passed without its
       // timer firing (a late timer, a closed or idle engine) starts the refresh in the background.
       if (flight === undefined && now >= nextAttemptAt) start('background', now)
       hits++
-      return hotPromise as Promise<T>
+      return hotPromise!
     }
     if (now >= backoffUntil || (currentError === undefined && now >= expiresAt)) {
       // Rules 5 and 12: inside the mandatory window, after expiry, or invalidated.
       start(invalidated ? 'invalidated' : 'blocking', now)
       waits++
       waiters.n++
-      return flight as unknown as Promise<T>
+      return flight!
     }
     // In back-off after a failed or unchanged source call: answer at once (rule 8: a caller
     // never waits longer than one source attempt; rule 6: the source's load stays bounded).
@@ -531,7 +531,7 @@ export function refreshing<T extends ExpiringIdentity>(
       servedStale++
       return Promise.resolve(cached)
     }
-    return hotPromise as Promise<T>
+    return hotPromise!
   }
 
   const provider = ((props?: Record<string, unknown>): Promise<T> => {
@@ -539,14 +539,14 @@ export function refreshing<T extends ExpiringIdentity>(
     if (clock.now() < hotUntil) {
       calls++
       hits++
-      return hotPromise as Promise<T>
+      return hotPromise!
     }
     return slow(props)
   }) as RefreshingProvider<T>
 
   provider.refresh = (): Promise<T> => {
     if (raw === undefined) start('forced', clock.now())
-    return raw as unknown as Promise<T>
+    return raw!
   }
 
   provider.invalidate = (key?: string): void => {
