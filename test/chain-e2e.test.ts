@@ -4,7 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3'
+import { Readable } from 'node:stream'
+import type { PutObjectCommandInput } from '@aws-sdk/client-s3'
+import { ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { createCredentialChain, fromIni } from '@aws-sdk/credential-providers'
 import { chain, credentialsPlugin, defaultChain, explain, fromEnv } from '@podcreds/chain'
@@ -220,6 +222,26 @@ describe('credentialsPlugin() with a real S3Client', () => {
     await expect(bucketNames(s3)).rejects.toMatchObject({ name: 'ExpiredToken' })
     expect(keys).toHaveLength(2)
     expect(credentials.stats().sourceCalls).toBe(2)
+  })
+
+  it('does not resend a streamed body (already consumed), but still invalidates the rejected key', async () => {
+    const em = await emulator()
+    const credentials = provider(defaultChain({ env: em.env, sdkFallback: false }))
+    const s3 = s3Client(em, credentials)
+    s3.middlewareStack.use(credentialsPlugin(credentials))
+    const keys = recordSigningKeys(s3)
+    em.faults.set({ aws: { status: 400, code: 'ExpiredToken' } })
+
+    const put = (Body: PutObjectCommandInput['Body']) =>
+      s3.send(new PutObjectCommand({ Bucket: 'podcreds-demo', Key: 'k', Body, ContentLength: 4 }))
+
+    await expect(put(Buffer.from('data'))).rejects.toMatchObject({ name: 'ExpiredToken' })
+    expect(keys).toHaveLength(2) // a buffer is replayable: retried once
+    await expect(put(Readable.from([Buffer.from('data')]))).rejects.toMatchObject({ name: 'ExpiredToken' })
+    expect(keys).toHaveLength(3) // a stream is not: no retry
+    expect(keys[2]).toBe(keys[1])
+    // …and the next call gets fresh credentials.
+    expect((await credentials()).accessKeyId).not.toBe(keys[2])
   })
 
   it('throws TypeError for a provider without invalidate()', () => {

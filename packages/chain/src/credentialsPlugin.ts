@@ -44,7 +44,8 @@ type SmithyContext = { selectedHttpAuthScheme?: SelectedScheme }
  * An AWS SDK v3 plugin: when AWS answers `ExpiredToken`, `ExpiredTokenException` or
  * `InvalidToken` to a request signed with access key K, it calls `provider.invalidate(K)`, makes
  * the client take fresh credentials, and sends the request once more, signed again. A second
- * rejection is returned to the caller. Use it with the same provider the client has as
+ * rejection is returned to the caller, and so is the first one when the request body is a stream
+ * (already consumed; the key is invalidated all the same). Use it with the same provider the client has as
  * `credentials`.
  *
  * Why it is needed: the AWS SDK client caches credentials until five minutes before their
@@ -118,6 +119,9 @@ export function credentialsPlugin<Input extends object = object, Output extends 
         if (key === undefined || scheme === undefined) throw error
         remember(key)
         provider.invalidate(key)
+        // A streamed body was consumed by the first attempt; sending it again would send nothing.
+        // The key is still invalidated, so the caller's own retry gets fresh credentials.
+        if (!isReplayable(args.request)) throw error
         await renew(scheme)
         return await next(args)
       }
@@ -160,6 +164,11 @@ function selectedScheme(context: HandlerExecutionContext): SelectedScheme | unde
 function keyOf(identity: unknown): string | undefined {
   const key = (identity as { accessKeyId?: unknown } | undefined)?.accessKeyId
   return typeof key === 'string' && key !== '' ? key : undefined
+}
+
+function isReplayable(request: unknown): boolean {
+  const body = (request as { body?: unknown } | undefined)?.body
+  return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array
 }
 
 function isRejectedCredentials(error: unknown): boolean {
