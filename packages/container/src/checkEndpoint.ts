@@ -24,9 +24,10 @@ const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/
  * agent `169.254.170.23` / `[fd00:ec2::23]`, loopback `127.0.0.0/8` / `[::1]`, and `localhost`,
  * compared after WHATWG URL normalization (so `http://127.1` is `127.0.0.1`). Any port is accepted.
  *
- * Throws a `CredentialsError`: `ERR_INVALID_CONFIG` when `url` is not an absolute URL or carries
- * user info (the password is never echoed), `ERR_ENDPOINT_NOT_ALLOWED` for any other scheme or
- * host. `podcreds doctor` uses it to explain a rejected endpoint.
+ * Throws a `CredentialsError`: `ERR_ENDPOINT_NOT_ALLOWED` for any other scheme or host (judged
+ * first, so `http://evil@169.254.169.254` is refused as the IMDS address it is),
+ * `ERR_INVALID_CONFIG` when `url` is not an absolute URL or carries user info (the password is
+ * never echoed). `podcreds doctor` uses it to explain a rejected endpoint.
  *
  * @param url - the absolute endpoint URL, e.g. the value of `AWS_CONTAINER_CREDENTIALS_FULL_URI`
  * @returns the parsed, normalized URL
@@ -46,23 +47,27 @@ export function checkEndpoint(url: string): URL {
       code: 'ERR_INVALID_CONFIG',
     })
   }
+  if (parsed.protocol === 'http:') {
+    // The host is judged first: `http://evil@169.254.169.254/` is an attempt on IMDS and reads as
+    // one (ERR_ENDPOINT_NOT_ALLOWED, issue 11); user info is refused on any host we would call.
+    if (!ALLOWED_HTTP_HOSTS.has(parsed.hostname) && !LOOPBACK_V4.test(parsed.hostname)) {
+      throw new CredentialsError(
+        `container credentials URI ${describeUrl(parsed)} is not allowed: plain http only to ` +
+          '169.254.170.2, 169.254.170.23, [fd00:ec2::23], 127.0.0.0/8, [::1] or localhost; use https otherwise',
+        { code: 'ERR_ENDPOINT_NOT_ALLOWED' },
+      )
+    }
+  } else if (parsed.protocol !== 'https:') {
+    throw new CredentialsError(
+      `container credentials URI scheme ${parsed.protocol} is not allowed: only http: and https:`,
+      { code: 'ERR_ENDPOINT_NOT_ALLOWED' },
+    )
+  }
   if (parsed.username !== '' || parsed.password !== '') {
     throw new CredentialsError(
       `container credentials URI ${describeUrl(parsed)} must not contain user info (user:password@)`,
       { code: 'ERR_INVALID_CONFIG' },
     )
   }
-  if (parsed.protocol === 'https:') return parsed
-  if (parsed.protocol === 'http:') {
-    if (ALLOWED_HTTP_HOSTS.has(parsed.hostname) || LOOPBACK_V4.test(parsed.hostname)) return parsed
-    throw new CredentialsError(
-      `container credentials URI ${describeUrl(parsed)} is not allowed: plain http only to ` +
-        '169.254.170.2, 169.254.170.23, [fd00:ec2::23], 127.0.0.0/8, [::1] or localhost; use https otherwise',
-      { code: 'ERR_ENDPOINT_NOT_ALLOWED' },
-    )
-  }
-  throw new CredentialsError(
-    `container credentials URI scheme ${parsed.protocol} is not allowed: only http: and https:`,
-    { code: 'ERR_ENDPOINT_NOT_ALLOWED' },
-  )
+  return parsed
 }
