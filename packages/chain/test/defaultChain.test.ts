@@ -113,6 +113,27 @@ describe('defaultChain()', () => {
     expect(loaderCalls).toBe(0)
   })
 
+  it('stops at half-set environment keys (ERR_INVALID_CONFIG) instead of silently using the pod identity', async () => {
+    const env = { ...podIdentityEnv(agent.url, token), AWS_ACCESS_KEY_ID: 'AKIAHALFCONFIGURED01' }
+    const error = await track(defaultChain({ env, sdkFallback: false }))().catch((e: unknown) => e)
+    expect(error).toMatchObject({
+      code: 'ERR_INVALID_CONFIG',
+      message: 'env: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not',
+    })
+    expect(agent.hits).toBe(0)
+  })
+
+  it('passes the logger to the links (debug lines, no secret)', async () => {
+    const lines: string[] = []
+    const logger = {
+      debug: (message: string, fields?: Record<string, unknown>) =>
+        lines.push(`${message} ${JSON.stringify(fields)}`),
+    }
+    await track(defaultChain({ env: podIdentityEnv(agent.url, token), sdkFallback: false, logger }))()
+    expect(lines.some((line) => line.startsWith('container credentials: requesting'))).toBe(true)
+    for (const line of lines) expect(line).not.toContain('SECRETCANARY')
+  })
+
   it('stops with the agent’s error when Pod Identity is configured but the agent refuses', async () => {
     const refusing = await startAgentAnswering(403)
     try {
