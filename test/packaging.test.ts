@@ -1,16 +1,19 @@
 // Issue 3, "Must be true": a CommonJS consumer can require() every public package on
 // Node >= 20.19 (require(esm)), shown by packing the packages with `pnpm pack` and installing the
-// tarballs into a scratch project OFFLINE, from the local pnpm store the workspace install filled.
+// tarballs into a scratch project OFFLINE, from the local pnpm store the workspace install filled
+// (with a lockfile derived from the workspace's, so no registry metadata is needed either).
 // The same scratch project also imports them as ESM and type-checks a consumer under `nodenext`
 // from both an .mts and a .cts file against the packed .d.ts (STYLE.md habit 10).
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { PackedPackage } from './fixtures/scratchLockfile.js'
+import { scratchProject } from './fixtures/scratchLockfile.js'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -55,27 +58,6 @@ async function publicPackages(): Promise<PublicPackage[]> {
   return out
 }
 
-/** The `overrides` of pnpm-workspace.yaml (the @azure/* pins that keep Node 20 versions). */
-async function workspaceOverrides(): Promise<Record<string, string>> {
-  const yaml = await readFile(join(root, 'pnpm-workspace.yaml'), 'utf8')
-  const block = /^overrides:\n((?:[ \t]+.*\n?|\s*#.*\n|\n)*)/m.exec(yaml)?.[1] ?? ''
-  const overrides: Record<string, string> = {}
-  for (const line of block.split('\n')) {
-    const match = /^\s+["']?([^"':#]+)["']?\s*:\s*["']?([^"'#\s]+)["']?/.exec(line)
-    if (match?.[1] !== undefined && match[2] !== undefined) overrides[match[1].trim()] = match[2]
-  }
-  return overrides
-}
-
-async function rootDevDependency(name: string): Promise<string> {
-  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
-    devDependencies: Record<string, string>
-  }
-  const version = manifest.devDependencies[name]
-  if (version === undefined) throw new Error(`root package.json has no devDependency ${name}`)
-  return version
-}
-
 async function node(args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
   return run(process.execPath, args, { cwd, maxBuffer: 16 * 1024 * 1024 })
 }
@@ -116,41 +98,45 @@ beforeAll(async () => {
     { cwd: root, maxBuffer: 64 * 1024 * 1024 },
   )
   const packed = JSON.parse(stdout) as { name: string; filename: string; files: { path: string }[] }[]
-  const tarballs: Record<string, string> = {}
+  const byName = new Map(packages.map((p) => [p.name, p]))
+  const tarballs: PackedPackage[] = []
   for (const p of packed) {
-    tarballs[p.name] = `file:${p.filename}`
     packedFiles.set(
       p.name,
       p.files.map((f) => f.path),
     )
+    const pkg = byName.get(p.name)
+    if (pkg === undefined) continue
+    tarballs.push({
+      name: p.name,
+      importer: relative(root, pkg.dir),
+      tarball: p.filename,
+      manifest: JSON.parse(await readFile(join(pkg.dir, 'package.json'), 'utf8')),
+    })
   }
 
-  // Internal dependencies (`@podcreds/core@^0.1.0`) are not on any registry: point them at the
-  // tarballs too. The @azure/* overrides must match the workspace's, or pnpm would pick versions
-  // that need Node 22 (and need the registry to find them).
-  const manifest = {
-    name: 'podcreds-packaging-scratch',
-    private: true,
-    dependencies: tarballs,
-    devDependencies: { '@types/node': await rootDevDependency('@types/node') },
-    pnpm: { overrides: { ...(await workspaceOverrides()), ...tarballs } },
-  }
-  await writeFile(join(app, 'package.json'), JSON.stringify(manifest, null, 2))
+  // A lockfile built from the workspace's: pnpm then resolves nothing and needs no registry
+  // metadata, only the store the workspace install filled (see test/fixtures/scratchLockfile.ts).
+  const project = await scratchProject(root, app, tarballs, ['@types/node'])
+  await writeFile(join(app, 'package.json'), JSON.stringify(project.manifest, null, 2))
+  await writeFile(join(app, 'pnpm-lock.yaml'), project.lockfile)
   const { stdout: storeDir } = await run('pnpm', ['store', 'path'], { cwd: root })
   await run(
     'pnpm',
     [
       'install',
       '--offline',
+      '--frozen-lockfile',
       `--config.store-dir=${storeDir.trim()}`,
-      // CI=true makes pnpm default to a frozen lockfile; the scratch project has none.
-      '--no-frozen-lockfile',
+      // An empty metadata cache, as on a fresh CI machine: proves nothing is resolved.
+      `--config.cache-dir=${join(scratch, 'cache')}`,
       '--ignore-scripts',
-      '--config.auto-install-peers=false',
       '--reporter=append-only',
     ],
     { cwd: app, maxBuffer: 64 * 1024 * 1024 },
-  )
+  ).catch((error: { stdout?: string; stderr?: string }) => {
+    throw new Error(`offline install failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`)
+  })
 }, 180_000)
 
 afterAll(async () => {
