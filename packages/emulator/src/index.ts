@@ -8,7 +8,11 @@ export type {
 export type { EmulatorFaults, FaultSettings, FaultSpec } from './Faults.js'
 export type { GenerateTrustPolicyOptions } from './generateTrustPolicy.js'
 export { ACCOUNT_ID_PLACEHOLDER, generateTrustPolicy } from './generateTrustPolicy.js'
-export type { TrustPolicyFinding, TrustPolicyFindingCode } from './lintTrustPolicy.js'
+export type {
+  LintTrustPolicyOptions,
+  TrustPolicyFinding,
+  TrustPolicyFindingCode,
+} from './lintTrustPolicy.js'
 export { lintTrustPolicy } from './lintTrustPolicy.js'
 export {
   DEFAULT_ACCOUNT_ID,

@@ -19,6 +19,17 @@ export type TrustPolicyFindingCode =
   /** A Pod Identity statement without both `sts:AssumeRole` and `sts:TagSession`. */
   | 'POD_IDENTITY_ACTIONS'
 
+/** Options of {@link lintTrustPolicy}. */
+export interface LintTrustPolicyOptions {
+  /**
+   * The kind of role the policy is meant for. `irsa`: some statement must grant
+   * `sts:AssumeRoleWithWebIdentity` to an IAM OIDC provider; `pod-identity`: some statement must
+   * trust the `pods.eks.amazonaws.com` service. Otherwise `WRONG_AUDIENCE` for the document.
+   * @defaultValue unset: each statement is checked for its own kind
+   */
+  mode?: 'irsa' | 'pod-identity'
+}
+
 /** One problem found by {@link lintTrustPolicy}. */
 export interface TrustPolicyFinding {
   /** Machine-readable kind. */
@@ -42,8 +53,10 @@ const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com'
  * `aud`, `StringLike` where `StringEquals` suffices, the wrong audience for the kind of trust
  * (IRSA tokens carry `sts.amazonaws.com`; Pod Identity roles trust the `pods.eks.amazonaws.com`
  * service principal with `sts:AssumeRole` and `sts:TagSession`), and wildcard principals.
- * Accepts the document as an object or as JSON text; never throws.
+ * Accepts the document as an object or as JSON text; never throws (an unusable document is an
+ * `INVALID_POLICY` finding).
  *
+ * @param options - `mode` states the kind of role the policy is for, see {@link LintTrustPolicyOptions}
  * @returns the findings, empty when the policy is clean
  * @example
  * ```ts
@@ -52,7 +65,7 @@ const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com'
  * }
  * ```
  */
-export function lintTrustPolicy(policy: unknown): TrustPolicyFinding[] {
+export function lintTrustPolicy(policy: unknown, options: LintTrustPolicyOptions = {}): TrustPolicyFinding[] {
   let document = policy
   if (typeof document === 'string') {
     try {
@@ -77,7 +90,43 @@ export function lintTrustPolicy(policy: unknown): TrustPolicyFinding[] {
     }
     lintStatement(statement as TrustPolicyStatement, index, findings)
   })
+  const mode = options.mode
+  if (mode === 'irsa' && !statements.some((statement) => kindOf(statement) === 'irsa')) {
+    findings.push({
+      code: 'WRONG_AUDIENCE',
+      severity: 'error',
+      statement: -1,
+      message:
+        'No statement allows sts:AssumeRoleWithWebIdentity from an IAM OIDC provider, so IRSA pods cannot assume this role.',
+      fix: 'Generate the IRSA statement with `podcreds trust-policy generate` (Federated principal, StringEquals on :sub and :aud).',
+    })
+  }
+  if (mode === 'pod-identity' && !statements.some((statement) => kindOf(statement) === 'pod-identity')) {
+    findings.push({
+      code: 'WRONG_AUDIENCE',
+      severity: 'error',
+      statement: -1,
+      message: `No statement trusts the ${POD_IDENTITY_PRINCIPAL} service, so EKS Pod Identity cannot assume this role.`,
+      fix: `Add { "Effect": "Allow", "Principal": { "Service": "${POD_IDENTITY_PRINCIPAL}" }, "Action": ["sts:AssumeRole", "sts:TagSession"] }.`,
+    })
+  }
   return findings
+}
+
+function kindOf(statement: unknown): 'irsa' | 'pod-identity' | undefined {
+  if (typeof statement !== 'object' || statement === null) return undefined
+  const { Effect, Principal, Action } = statement as TrustPolicyStatement
+  if (Effect !== 'Allow') return undefined
+  if (principalValues(Principal, 'Service').includes(POD_IDENTITY_PRINCIPAL)) return 'pod-identity'
+  const federated = principalValues(Principal, 'Federated')
+  const actions = list(Action).map((action) => action.toLowerCase())
+  if (
+    federated.some((arn) => arn.includes(':oidc-provider/')) &&
+    actions.includes('sts:assumerolewithwebidentity')
+  ) {
+    return 'irsa'
+  }
+  return undefined
 }
 
 function invalid(message: string): TrustPolicyFinding {

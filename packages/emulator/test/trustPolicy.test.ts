@@ -181,6 +181,30 @@ describe('lintTrustPolicy', () => {
     expect(codes(webIdentityToService)).toContain('WRONG_AUDIENCE')
   })
 
+  it('checks the kind of role with mode', () => {
+    const irsaPolicy = generateTrustPolicy({
+      issuer: ISSUER,
+      namespace: 'a',
+      serviceAccount: 'b',
+      accountId: '111122223333',
+    })
+    const podPolicy: TrustPolicy = {
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'pods.eks.amazonaws.com' },
+          Action: ['sts:AssumeRole', 'sts:TagSession'],
+        },
+      ],
+    }
+    expect(lintTrustPolicy(irsaPolicy, { mode: 'irsa' })).toEqual([])
+    expect(lintTrustPolicy(podPolicy, { mode: 'pod-identity' })).toEqual([])
+    const wrong = lintTrustPolicy(irsaPolicy, { mode: 'pod-identity' })
+    expect(wrong.map((f) => [f.code, f.statement])).toEqual([['WRONG_AUDIENCE', -1]])
+    expect(wrong[0]!.message).toMatch(/pods\.eks\.amazonaws\.com/)
+    expect(lintTrustPolicy(podPolicy, { mode: 'irsa' }).map((f) => f.code)).toEqual(['WRONG_AUDIENCE'])
+  })
+
   it('flags a wildcard principal', () => {
     expect(
       codes({ Statement: [{ Effect: 'Allow', Principal: '*', Action: 'sts:AssumeRoleWithWebIdentity' }] }),
