@@ -57,7 +57,8 @@ interface Link<T extends AwsCredentialIdentity> {
 /**
  * Tries each link in order; the first that resolves wins. A link that rejects with
  * `tryNextLink: true` (podcreds' `ERR_NOT_CONFIGURED`, or the AWS SDK's `ProviderError` /
- * `CredentialsProviderError` with that flag) is skipped. Any other rejection — a source that is
+ * `CredentialsProviderError` with that flag) is skipped, and so is the AWS SDK default chain's
+ * final "Could not load credentials from any providers" (it found nothing). Any other rejection — a source that is
  * configured but broken — stops the chain with **that link's own error**, never masked by a
  * later link's (AWS SDK issue #8101 is the anti-example). When every link is skipped, the chain
  * rejects with `ERR_CHAIN_EXHAUSTED` (`tryNextLink: true`, so it nests in other chains) whose

@@ -109,6 +109,7 @@ describe('defaultChain()', () => {
     expect(error).toBeInstanceOf(CredentialsError)
     expect((error as CredentialsError).code).toBe('ERR_TOKEN_FILE')
     expect((error as CredentialsError).message).toContain(`${tmp.dir}/missing-token`)
+    expectNoSecret(error)
     expect(agent.hits).toBe(0)
     expect(loaderCalls).toBe(0)
   })
@@ -169,6 +170,7 @@ describe('defaultChain()', () => {
       '  - sdk',
     ])
     expect(err.message).toContain('sdk: disabled (sdkFallback: false)')
+    expectNoSecret(err)
   })
 
   it('skips the SDK fallback with "not installed" when its import fails, and the chain still works', async () => {
