@@ -1,0 +1,533 @@
+import { createHash } from 'node:crypto'
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth'
+import type {
+  Clock,
+  Env,
+  HttpTransport,
+  Logger,
+  Milliseconds,
+  Random,
+  SourceDescription,
+} from '@podcreds/core'
+import {
+  CredentialsError,
+  describeUrl,
+  httpRequest,
+  retry,
+  systemClock,
+  systemRandom,
+  validateClock,
+  validateInteger,
+  validateLogger,
+  validateMilliseconds,
+  validateRandom,
+  validateString,
+} from '@podcreds/core'
+import type { ExpiringIdentity, RefreshingProvider, RefreshOptions } from '@podcreds/refresh'
+import { refreshing } from '@podcreds/refresh'
+import type { ReadFile } from '@podcreds/token/read'
+import { readToken } from '@podcreds/token/read'
+import { CredentialUnavailableError } from './CredentialUnavailableError.js'
+import { abortable, abortError, isAbortSignalLike } from './internal/abort.js'
+import { protectAccessToken } from './internal/accessToken.js'
+import type { Config, ConfigOptions } from './internal/config.js'
+import { isClientId, isTenantId, parseAuthority, resolveConfig } from './internal/config.js'
+import { isExpiredAssertion, readTokenResponse, tokenRequestBody } from './internal/entra.js'
+import { scopeKey } from './internal/scopes.js'
+
+/**
+ * The refresh-engine settings a {@link workloadIdentityCredential} passes on to `refreshing()` of
+ * `@podcreds/refresh` (one engine per scope set). Its `clock`, `random` and `logger` come from the
+ * credential's own options.
+ */
+export type WorkloadIdentityRefreshOptions = Pick<
+  RefreshOptions<ExpiringIdentity>,
+  'refreshWindowMs' | 'mandatoryWindowMs' | 'maxBackoffMs' | 'maxStalenessMs' | 'onEvent'
+>
+
+/** Options of {@link workloadIdentityCredential}. Explicit options beat environment variables. */
+export interface WorkloadIdentityCredentialOptions {
+  /**
+   * The Entra tenant (directory) id: a GUID or a domain name.
+   * @defaultValue `AZURE_TENANT_ID`
+   */
+  tenantId?: string
+  /**
+   * The application (client) id of the user-assigned managed identity or app registration that
+   * has the federated identity credential.
+   * @defaultValue `AZURE_CLIENT_ID`
+   */
+  clientId?: string
+  /**
+   * The projected service-account token file, re-read on every token request (kubelet rotates it).
+   * @defaultValue `AZURE_FEDERATED_TOKEN_FILE`
+   */
+  tokenFilePath?: string
+  /**
+   * The Entra authority. `https:` only, except `http:` on loopback (tests, the emulator).
+   * @defaultValue `AZURE_AUTHORITY_HOST`, else `https://login.microsoftonline.com/`
+   */
+  authorityHost?: string
+  /** The environment, read on every token request. @defaultValue `process.env` */
+  env?: Env
+  /** Time and timers (expiry, refresh points, timeouts, back-off). @defaultValue systemClock */
+  clock?: Clock
+  /** Jitter source, `() => number` in [0, 1). @defaultValue systemRandom */
+  random?: Random
+  /** The HTTP seam. @defaultValue core's `httpRequest` (`node:https`, keep-alive, no redirects) */
+  transport?: HttpTransport
+  /** The file-reading seam for the token file. @defaultValue a bounded `fs` read */
+  readFile?: ReadFile
+  /**
+   * One token request, per attempt, in milliseconds.
+   * @defaultValue {@link DEFAULT_ENTRA_TIMEOUT_MS} (10 000)
+   */
+  timeoutMs?: Milliseconds
+  /**
+   * Attempts per token request, the first included; 1 means no retry. Only network errors,
+   * timeouts, 429 and 5xx are retried, with full-jitter back-off.
+   * @defaultValue {@link DEFAULT_ENTRA_MAX_ATTEMPTS} (3)
+   */
+  maxAttempts?: number
+  /** Structured logger; never receives a token. */
+  logger?: Logger
+  /** Settings of the refresh engine that caches each scope set's token. */
+  refresh?: WorkloadIdentityRefreshOptions
+}
+
+/**
+ * An Azure `TokenCredential` for Entra Workload ID, from {@link workloadIdentityCredential}. Pass
+ * it to any Azure SDK client; `getToken` never resolves to `null`.
+ */
+export interface WorkloadIdentityCredential extends TokenCredential {
+  /**
+   * An access token for `scopes` (one resource, e.g. `https://vault.azure.net/.default`), from the
+   * cache while it is fresh. Honours `abortSignal`: an aborted caller rejects with an error named
+   * `AbortError`, while the shared token request goes on for the others. A `claims` challenge
+   * (CAE) drops the cached token so a new one is fetched. A `tenantId` other than the configured
+   * one is refused: a federated credential belongs to one tenant.
+   *
+   * @param scopes - one scope or several of the same resource
+   * @param options - `abortSignal`, `claims`, `tenantId`; tracing options are ignored
+   */
+  getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>
+  /**
+   * What the configuration says, without any network call: tenant, client, token file and its
+   * claims (issuer, subject, audience, expiry — never the token), authority, token endpoint. What
+   * `podcreds doctor` prints for AKS. Rejects like a token request would when the token file is
+   * unreadable; `configured: false` when settings are missing.
+   */
+  describe(): Promise<SourceDescription>
+  /** Stops the background refresh timers. Later calls still work, refreshing on demand. */
+  close(): void
+  /** Same as {@link WorkloadIdentityCredential.close}, for `using`. */
+  [Symbol.dispose](): void
+}
+
+/** Default of {@link WorkloadIdentityCredentialOptions.timeoutMs}, in milliseconds. @defaultValue 10000 */
+export const DEFAULT_ENTRA_TIMEOUT_MS: Milliseconds = 10_000
+/** Default of {@link WorkloadIdentityCredentialOptions.maxAttempts}. @defaultValue 3 */
+export const DEFAULT_ENTRA_MAX_ATTEMPTS: number = 3
+/**
+ * The authority used when neither `authorityHost` nor `AZURE_AUTHORITY_HOST` is set.
+ * @defaultValue `'https://login.microsoftonline.com/'`
+ */
+export const DEFAULT_AUTHORITY_HOST: string = 'https://login.microsoftonline.com/'
+/** The audience Entra expects in a federated token, and the webhook mints it for. */
+export const AZURE_TOKEN_EXCHANGE_AUDIENCE: string = 'api://AzureADTokenExchange'
+
+/** The connection itself (TCP + TLS) must be up within this, or the attempt is retried. */
+const CONNECT_TIMEOUT_MS = 3_000
+
+/** What one scope set's engine caches. `token` is the field name the engine scrubs from errors. */
+interface EntraToken extends ExpiringIdentity {
+  token: string
+  expiration: Date
+  /** Entra's `refresh_in`, as an epoch-ms point; absent when Entra did not send it. */
+  refreshAfter: number | undefined
+  /** The advisory window that honours `refresh_in`: `expires_in − refresh_in`. */
+  windowMs: number | undefined
+  /** The engine's `keyOf`: a hash of the token, so "the same token again" is recognised (rule 10). */
+  key: string
+}
+
+interface Entry {
+  scope: string
+  config: Config
+  engine: RefreshingProvider<EntraToken>
+  /** The window the current engine was built with (`undefined`: the engine's lifetime table). */
+  windowMs: number | undefined
+  /** The last token fetched from Entra for this scope set. */
+  current: EntraToken | undefined
+  /** The next source call must ask Entra, whatever `refresh_in` says (a CAE claims challenge). */
+  force: boolean
+}
+
+const noop = (): void => {}
+
+/**
+ * Entra Workload ID on AKS as an Azure `TokenCredential`: reads the projected service-account token
+ * (`AZURE_FEDERATED_TOKEN_FILE`, re-read per request), exchanges it at
+ * `{authority}/{tenant}/oauth2/v2.0/token` for an access token with a client-credentials request
+ * whose client assertion is that token, and caches the access token per scope set in the podcreds
+ * refresh engine: single-flight, refreshed in the background at a jittered point that honours
+ * Entra's `refresh_in`, bounded back-off when Entra is down.
+ *
+ * Configuration comes from the options, else (per call) from `AZURE_TENANT_ID`,
+ * `AZURE_CLIENT_ID`, `AZURE_FEDERATED_TOKEN_FILE` and `AZURE_AUTHORITY_HOST`, which the AKS
+ * workload identity webhook sets. Missing settings reject with {@link CredentialUnavailableError}
+ * (so Azure's `ChainedTokenCredential` moves on); Entra's refusals reject with a
+ * `CredentialsError` `ERR_STS` whose `stsCode` and message name the `AADSTS` code and the likely
+ * cause. Tokens never appear in errors, logs or `util.inspect` output.
+ *
+ * @param options - see {@link WorkloadIdentityCredentialOptions}
+ * @returns a `TokenCredential` with `describe()` and `close()`
+ * @throws TypeError when an option is malformed (naming it)
+ * @example
+ * ```ts
+ * import { SecretClient } from '@azure/keyvault-secrets'
+ * import { workloadIdentityCredential } from '@podcreds/azure'
+ *
+ * const secrets = new SecretClient('https://my-vault.vault.azure.net', workloadIdentityCredential())
+ * ```
+ */
+export function workloadIdentityCredential(
+  options: WorkloadIdentityCredentialOptions = {},
+): WorkloadIdentityCredential {
+  validateOptions(options)
+  const clock = options.clock ?? systemClock
+  const random = options.random ?? systemRandom
+  const logger = options.logger
+  const transport = options.transport ?? httpRequest
+  const timeoutMs = options.timeoutMs ?? DEFAULT_ENTRA_TIMEOUT_MS
+  const maxAttempts = options.maxAttempts ?? DEFAULT_ENTRA_MAX_ATTEMPTS
+  const readOptions = options.readFile === undefined ? {} : { readFile: options.readFile }
+  const { refreshWindowMs: userWindowMs, ...engineOptions } = options.refresh ?? {}
+  const configOptions: ConfigOptions = {
+    tenantId: options.tenantId,
+    clientId: options.clientId,
+    tokenFilePath: options.tokenFilePath,
+    authorityHost: options.authorityHost,
+    env: options.env,
+  }
+  const entries = new Map<string, Entry>()
+  let closed = false
+
+  const requestToken = async (config: Config, scope: string): Promise<EntraToken> => {
+    const who = `client ${config.clientId} in tenant ${config.tenantId}`
+    const where = describeUrl(config.tokenUrl)
+    let assertion = await readToken(config.tokenFilePath, readOptions)
+    logger?.debug?.('azure: requesting an access token', {
+      clientId: config.clientId,
+      tenantId: config.tenantId,
+      scope,
+      tokenFile: config.tokenFilePath,
+      endpoint: where,
+    })
+    const exchange = async (jwt: string): Promise<EntraToken> => {
+      const sentAt = clock.now()
+      const response = await transport(
+        {
+          url: config.tokenUrl,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
+            accept: 'application/json',
+          },
+          body: tokenRequestBody(config.clientId, scope, jwt),
+        },
+        { timeoutMs, connectTimeoutMs: Math.min(timeoutMs, CONNECT_TIMEOUT_MS), clock },
+      )
+      const answer = readTokenResponse(response.status, response.body, where, who, [jwt])
+      const token: EntraToken = {
+        token: answer.accessToken,
+        // Measured from when the request left, as MSAL does: never later than Entra's own clock.
+        expiration: new Date(sentAt + answer.expiresInMs),
+        refreshAfter: answer.refreshInMs === undefined ? undefined : sentAt + answer.refreshInMs,
+        windowMs: answer.refreshInMs === undefined ? undefined : answer.expiresInMs - answer.refreshInMs,
+        key: createHash('sha256').update(answer.accessToken).digest('base64url').slice(0, 22),
+      }
+      logger?.debug?.('azure: access token received', {
+        clientId: config.clientId,
+        scope,
+        expiresOn: token.expiration.toISOString(),
+        ...(token.refreshAfter === undefined
+          ? {}
+          : { refreshAfter: new Date(token.refreshAfter).toISOString() }),
+      })
+      return token
+    }
+    let reread = false
+    return retry(
+      async () => {
+        try {
+          return await exchange(assertion)
+        } catch (error) {
+          // A rotation race: Entra judged the assertion expired; kubelet may have written a new one
+          // since we read it. Re-read once and try at once if it changed; otherwise the error stands.
+          if (reread || !isExpiredAssertion(error)) throw error
+          reread = true
+          const fresh = await readToken(config.tokenFilePath, readOptions)
+          if (fresh === assertion) throw error
+          assertion = fresh
+          return await exchange(assertion)
+        }
+      },
+      {
+        maxAttempts,
+        clock,
+        random,
+        onRetry: (error, attempt, delayMs) => {
+          logger?.debug?.('azure: retrying the token request', {
+            attempt,
+            delayMs,
+            ...(error instanceof CredentialsError
+              ? { code: error.code, ...(error.status === undefined ? {} : { status: error.status }) }
+              : {}),
+          })
+        },
+      },
+    )
+  }
+
+  const makeEngine = (
+    entry: Entry,
+    windowMs: number | undefined,
+    primed: EntraToken | undefined,
+  ): RefreshingProvider<EntraToken> => {
+    let seed = primed
+    const source = async (): Promise<EntraToken> => {
+      if (seed !== undefined) {
+        // A re-tuned engine starts from the token the previous engine fetched (see `retune`).
+        const token = seed
+        seed = undefined
+        if (token.expiration.getTime() > clock.now()) return token
+      }
+      const current = entry.current
+      // refresh_in: Entra asks not to refresh before this point. The engine's first refresh after
+      // a fetch is phase-spread from a quarter of the lifetime (DESIGN rule 3); before refresh_in
+      // we answer with the token we hold, which the engine counts as "unchanged" (rule 10) and
+      // retries closer to its refresh point. Never inside the mandatory window: refresh_in comes
+      // before expiry − (expires_in − refresh_in)/2.
+      if (
+        !entry.force &&
+        current !== undefined &&
+        current.refreshAfter !== undefined &&
+        clock.now() < current.refreshAfter
+      ) {
+        return current
+      }
+      entry.force = false
+      // The token file path is read per request (env may point elsewhere after a redeploy);
+      // tenant, client and authority are the entry's key.
+      const fresh = resolveConfig(configOptions)
+      const token = await requestToken({ ...entry.config, tokenFilePath: fresh.tokenFilePath }, entry.scope)
+      entry.current = token
+      return token
+    }
+    const engine = refreshing(source, {
+      ...engineOptions,
+      clock,
+      random,
+      ...(logger === undefined ? {} : { logger }),
+      keyOf: (token) => token.key,
+      ...(userWindowMs !== undefined
+        ? { refreshWindowMs: userWindowMs }
+        : windowMs !== undefined
+          ? { refreshWindowMs: windowMs }
+          : {}),
+    })
+    if (closed) engine.close()
+    return engine
+  }
+
+  /**
+   * `refresh_in` sets the engine's advisory window (`expires_in − refresh_in`), but an engine's
+   * window is fixed when it is built and the first answer is needed to know it. So the first
+   * engine of a scope set uses the lifetime table; when a token says otherwise, a new engine takes
+   * over, seeded with that token, and the old one is closed. Tokens of one resource keep the same
+   * `refresh_in` ratio, so this happens once per scope set.
+   */
+  const retune = (entry: Entry, used: RefreshingProvider<EntraToken>, token: EntraToken): void => {
+    if (userWindowMs !== undefined || entry.engine !== used || token.windowMs === entry.windowMs) return
+    entry.windowMs = token.windowMs
+    entry.engine = makeEngine(entry, token.windowMs, token)
+    used.close()
+    // Take the seed now, so the new engine's refresh timer runs even if nobody calls for a while.
+    entry.engine().catch(noop)
+  }
+
+  const getToken = async (
+    scopes: string | string[],
+    getTokenOptions?: GetTokenOptions,
+  ): Promise<AccessToken> => {
+    const { scope, key: scopesKey } = scopeKey(scopes)
+    const signal = getTokenOptions?.abortSignal
+    if (signal !== undefined && !isAbortSignalLike(signal))
+      throw new TypeError('getToken: abortSignal must be an AbortSignal')
+    if (signal?.aborted === true) throw abortError(signal)
+    const config = resolveConfig(configOptions)
+    const wanted = getTokenOptions?.tenantId
+    if (wanted !== undefined && wanted !== '' && wanted.toLowerCase() !== config.tenantId.toLowerCase()) {
+      throw new CredentialsError(
+        `getToken asked for tenant ${isTenantId(wanted) ? wanted : '(malformed)'}, but this credential ` +
+          `federates client ${config.clientId} in tenant ${config.tenantId} only`,
+        { code: 'ERR_INVALID_CONFIG' },
+      )
+    }
+    const key = `${config.authority.href}|${config.tenantId}|${config.clientId}|${scopesKey}`
+    let entry = entries.get(key)
+    if (entry === undefined) {
+      const created: Entry = {
+        scope,
+        config,
+        engine: undefined as unknown as RefreshingProvider<EntraToken>,
+        windowMs: undefined,
+        current: undefined,
+        force: false,
+      }
+      created.engine = makeEngine(created, undefined, undefined)
+      entries.set(key, created)
+      entry = created
+    }
+    if (typeof getTokenOptions?.claims === 'string' && getTokenOptions.claims !== '') {
+      // A CAE claims challenge: the resource rejected the token we gave. Drop it and ask Entra.
+      entry.force = true
+      entry.engine.invalidate()
+    }
+    const engine = entry.engine
+    const token = await abortable(engine(), signal)
+    retune(entry, engine, token)
+    return protectAccessToken({
+      token: token.token,
+      expiresOnTimestamp: token.expiration.getTime(),
+      ...(token.refreshAfter === undefined ? {} : { refreshAfterTimestamp: token.refreshAfter }),
+      tokenType: 'Bearer',
+    })
+  }
+
+  const describe = async (): Promise<SourceDescription> => {
+    let config: Config
+    try {
+      config = resolveConfig(configOptions)
+    } catch (error) {
+      if (error instanceof CredentialUnavailableError) {
+        // Half a configuration is worth showing: usually the pod lacks the webhook's label.
+        const env = options.env ?? process.env
+        const details: Record<string, string> = {}
+        for (const [name, option] of [
+          ['AZURE_TENANT_ID', options.tenantId],
+          ['AZURE_CLIENT_ID', options.clientId],
+          ['AZURE_FEDERATED_TOKEN_FILE', options.tokenFilePath],
+          ['AZURE_AUTHORITY_HOST', options.authorityHost],
+        ] as const) {
+          const value = option ?? env[name]?.trim()
+          if (value !== undefined && value !== '') details[name] = value.slice(0, 200)
+        }
+        return { configured: false, reason: error.message, details }
+      }
+      throw error
+    }
+    const jwt = await readToken(config.tokenFilePath, readOptions)
+    const details: Record<string, string> = {
+      tenantId: config.tenantId,
+      tenantIdSource: config.sources.tenantId,
+      clientId: config.clientId,
+      clientIdSource: config.sources.clientId,
+      tokenFile: config.tokenFilePath,
+      tokenFileSource: config.sources.tokenFilePath,
+      authorityHost: describeUrl(config.authority),
+      authorityHostSource: config.sources.authorityHost,
+      tokenEndpoint: describeUrl(config.tokenUrl),
+    }
+    Object.assign(details, await tokenDetails(jwt, clock.now()))
+    return {
+      configured: true,
+      reason:
+        `would exchange the federated token in ${config.tokenFilePath} for Entra ID access tokens of ` +
+        `client ${config.clientId} in tenant ${config.tenantId} at ${describeUrl(config.tokenUrl)}`,
+      details,
+    }
+  }
+
+  const close = (): void => {
+    closed = true
+    for (const entry of entries.values()) entry.engine.close()
+  }
+
+  return { getToken, describe, close, [Symbol.dispose]: close }
+}
+
+// The decoder loads on the first describe(), never at import time or on the token path.
+let tokenModule: Promise<typeof import('@podcreds/token')> | undefined
+
+async function tokenDetails(jwt: string, now: number): Promise<Record<string, string>> {
+  tokenModule ??= import('@podcreds/token')
+  const { decodeToken } = await tokenModule
+  let claims: Record<string, unknown>
+  try {
+    claims = decodeToken(jwt).claims as Record<string, unknown>
+  } catch {
+    return { token: 'not a JWT: Entra will refuse it as a client assertion' }
+  }
+  const details: Record<string, string> = {}
+  const clean = (value: string): string => value.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
+  if (typeof claims.iss === 'string') details.tokenIssuer = clean(claims.iss)
+  if (typeof claims.sub === 'string') details.tokenSubject = clean(claims.sub)
+  const audiences =
+    typeof claims.aud === 'string'
+      ? [claims.aud]
+      : Array.isArray(claims.aud)
+        ? claims.aud.filter((a): a is string => typeof a === 'string')
+        : []
+  if (audiences.length > 0) details.tokenAudience = clean(audiences.join(', '))
+  if (typeof claims.exp === 'number' && Number.isFinite(claims.exp)) {
+    details.tokenExpiresAt = new Date(claims.exp * 1000).toISOString()
+    if (claims.exp * 1000 <= now) details.warning = 'the federated token is expired: is kubelet rotating it?'
+  }
+  if (!audiences.includes(AZURE_TOKEN_EXCHANGE_AUDIENCE)) {
+    details.warning =
+      `the token's audience is not ${AZURE_TOKEN_EXCHANGE_AUDIENCE}: Entra will refuse it (AADSTS700212); ` +
+      'is this the token the workload identity webhook projects?'
+  }
+  return details
+}
+
+function validateOptions(options: WorkloadIdentityCredentialOptions): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
+  validateString('tenantId', options.tenantId)
+  if (options.tenantId !== undefined && !isTenantId(options.tenantId))
+    throw new TypeError('tenantId must be a tenant GUID or domain name (letters, digits, "-" and "." only)')
+  validateString('clientId', options.clientId)
+  if (options.clientId !== undefined && !isClientId(options.clientId))
+    throw new TypeError('clientId must be an application (client) id such as a GUID')
+  validateString('tokenFilePath', options.tokenFilePath)
+  validateString('authorityHost', options.authorityHost)
+  if (options.authorityHost !== undefined) {
+    const authority = parseAuthority(options.authorityHost)
+    if (typeof authority === 'string') throw new TypeError(`authorityHost ${authority}`)
+  }
+  if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null))
+    throw new TypeError('env must be an object of environment variables')
+  validateClock('clock', options.clock)
+  validateRandom('random', options.random)
+  if (options.transport !== undefined && typeof options.transport !== 'function')
+    throw new TypeError('transport must be a function')
+  if (options.readFile !== undefined && typeof options.readFile !== 'function')
+    throw new TypeError('readFile must be a function')
+  validateMilliseconds('timeoutMs', options.timeoutMs, { min: 1 })
+  validateInteger('maxAttempts', options.maxAttempts, 1, 10)
+  validateLogger('logger', options.logger)
+  if (options.refresh !== undefined) {
+    if (typeof options.refresh !== 'object' || options.refresh === null)
+      throw new TypeError('refresh must be an object')
+    // The engine checks its own options; build one now (it does nothing until called) so a bad
+    // value throws here, named as `refresh.<option>`.
+    try {
+      refreshing(async () => ({}), { ...options.refresh }).close()
+    } catch (error) {
+      if (error instanceof TypeError) throw new TypeError(`refresh.${error.message}`)
+      throw error
+    }
+  }
+}
