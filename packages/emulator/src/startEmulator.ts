@@ -60,6 +60,17 @@ const OPTION_KEYS = new Set([
   'clock',
   'random',
 ])
+const MINT_KEYS = new Set([
+  'audience',
+  'namespace',
+  'serviceAccount',
+  'subject',
+  'issuer',
+  'issuedAt',
+  'lifetimeMs',
+  'claims',
+  'foreignKey',
+])
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 const SA_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/
@@ -437,8 +448,14 @@ function resolveRoles(context: Context, settings: Settings): string {
 
 function validateMintOptions(options: MintTokenOptions | undefined): void {
   if (options === undefined) return
-  if (typeof options !== 'object' || options === null)
+  if (typeof options !== 'object' || options === null) {
     throw new TypeError('mintToken options must be an object')
+  }
+  for (const key of Object.keys(options)) {
+    if (!MINT_KEYS.has(key)) {
+      throw new TypeError(`${key} is not an option of mintToken(); put raw claims under \`claims\``)
+    }
+  }
   const { audience } = options
   if (
     audience !== undefined &&

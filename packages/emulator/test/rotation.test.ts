@@ -65,6 +65,13 @@ describe('kubelet-style token rotation', () => {
     await expect(emulator.rotateToken('both' as never)).rejects.toThrow(TypeError)
     await expect(emulator.mintToken({ audience: 42 } as never)).rejects.toThrow(/audience/)
     await expect(emulator.mintToken({ lifetimeMs: Number.NaN })).rejects.toThrow(/lifetimeMs/)
+    await expect(emulator.mintToken({ aud: 'x' } as never)).rejects.toThrow(
+      /aud is not an option of mintToken\(\); put raw claims under `claims`/,
+    )
+    const custom = decodeJwt(
+      await emulator.mintToken({ claims: { azp: 'podcreds' }, subject: 'system:serviceaccount:x:y' }),
+    )
+    expect([custom.azp, custom.sub]).toEqual(['podcreds', 'system:serviceaccount:x:y'])
   })
 
   it('rotates on a schedule of its clock, with fresh iat/exp', async () => {
