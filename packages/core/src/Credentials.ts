@@ -11,3 +11,9 @@ export interface TemporaryCredentials extends AwsCredentialIdentity {
   readonly sessionToken: string
   readonly expiration: Date
 }
+
+/**
+ * What an AWS SDK v3 client passes to a credentials provider (its `callerClientConfig`, e.g. the
+ * region), typed as `@smithy/types` types it so podcreds providers fit the SDK's own chain helpers.
+ */
+export type IdentityProperties = NonNullable<Parameters<AwsCredentialIdentityProvider>[0]>

@@ -1,3 +1,5 @@
+import type { IdentityProperties } from './Credentials.js'
+
 /**
  * What a credential source finds in its configuration, without any network call: the answer
  * `explain()` and `podcreds doctor` print for one chain link. Never carries a secret: token
@@ -23,7 +25,7 @@ export interface DescribableProvider<T> {
    * Resolves the identity, as any `AwsCredentialIdentityProvider` does.
    * @param identityProperties - what the calling AWS SDK client passes (e.g. its region); may be ignored
    */
-  (identityProperties?: Record<string, unknown>): Promise<T>
+  (identityProperties?: IdentityProperties): Promise<T>
   /** What the source finds in its configuration; no network call. */
   describe(): Promise<SourceDescription>
 }

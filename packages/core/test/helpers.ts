@@ -192,6 +192,12 @@ export function builtCoreEntry(): string {
       mkdirSync(lock)
       break
     } catch {
+      // A lock left by a killed run: no build takes two minutes.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true })
+      } catch {
+        // Released meanwhile.
+      }
       if (Date.now() > deadline) throw new Error(`could not take ${lock}`)
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
     }
