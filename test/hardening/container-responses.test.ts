@@ -307,7 +307,9 @@ describe('agent answers that are odd but valid are accepted', () => {
   it('an Expiration with an offset or without one (read as UTC)', async () => {
     const server = await agent(200, agentBody({ Expiration: '2099-01-01T02:00:00+02:00' }))
     expect((await provider(server.origin)()).expiration?.toISOString()).toBe('2099-01-01T00:00:00.000Z')
-    server.handle((_req, res) => res.end(agentBody({ Expiration: '2099-01-01T00:00:00' })))
+    server.handle((_req, res) => {
+      res.end(agentBody({ Expiration: '2099-01-01T00:00:00' }))
+    })
     expect((await provider(server.origin)()).expiration?.toISOString()).toBe('2099-01-01T00:00:00.000Z')
   })
 
