@@ -30,7 +30,10 @@ export function createCredentialStore(): CredentialStore {
   let issued = 0
   return {
     issue(roleArn, sessionName, lifetimeMs, now) {
-      for (const [key, creds] of byKey) if (creds.expiresAt + FORGET_AFTER_MS < now) byKey.delete(key)
+      // Sweep now and then, not per issue: a benchmark may issue hundreds of thousands of sets.
+      if (issued % 1024 === 1023) {
+        for (const [key, creds] of byKey) if (creds.expiresAt + FORGET_AFTER_MS < now) byKey.delete(key)
+      }
       const match = /^arn:(aws[\w-]*):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn)
       const partition = match?.[1] ?? 'aws'
       const accountId = match?.[2] ?? '000000000000'
