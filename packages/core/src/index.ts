@@ -3,6 +3,7 @@ export { systemClock, systemRandom } from './Clock.js'
 export type {
   AwsCredentialIdentity,
   AwsCredentialIdentityProvider,
+  IdentityProperties,
   TemporaryCredentials,
 } from './Credentials.js'
 export type { CredentialsErrorCode, CredentialsErrorOptions } from './CredentialsError.js'

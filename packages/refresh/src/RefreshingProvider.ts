@@ -1,4 +1,4 @@
-import type { CredentialsErrorCode } from '@podcreds/core'
+import type { CredentialsErrorCode, IdentityProperties } from '@podcreds/core'
 
 /**
  * A cached, self-refreshing provider, as returned by {@link refreshing}. Call it like any
@@ -22,7 +22,7 @@ export interface RefreshingProvider<T> {
    *
    * @param props - identity properties from the AWS SDK; passed through to the source.
    */
-  (props?: Record<string, unknown>): Promise<T>
+  (props?: IdentityProperties): Promise<T>
   /**
    * Calls the source now, whatever the cache holds (single-flight: joins a refresh already in
    * flight). Resolves to what the source returned, rejects with the source's error.

@@ -1,4 +1,4 @@
-import type { Clock, Logger, Milliseconds, Random } from '@podcreds/core'
+import type { Clock, IdentityProperties, Logger, Milliseconds, Random } from '@podcreds/core'
 import {
   CredentialsError,
   redactKeyId,
@@ -121,7 +121,7 @@ const noop = (): void => {}
  * ```
  */
 export function refreshing<T extends ExpiringIdentity>(
-  source: (props?: Record<string, unknown>) => Promise<T>,
+  source: (props?: IdentityProperties) => Promise<T>,
   options: RefreshOptions<T> = {},
 ): RefreshingProvider<T> {
   if (typeof source !== 'function') throw new TypeError('source must be a function returning a Promise')
@@ -534,7 +534,7 @@ export function refreshing<T extends ExpiringIdentity>(
     return hotPromise!
   }
 
-  const provider = ((props?: Record<string, unknown>): Promise<T> => {
+  const provider = ((props?: IdentityProperties): Promise<T> => {
     // Rule 15, the hot path: one clock read and comparison, then the already-resolved promise.
     if (clock.now() < hotUntil) {
       calls++
