@@ -41,8 +41,9 @@ export function lineChart({
   const Y = (v) => m.t + h - ty(Math.max(0, v)) * h
   const out = []
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">`,
   )
+  out.push(`<title>${esc(title)}</title>`)
   out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`)
   out.push(
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
