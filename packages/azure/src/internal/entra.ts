@@ -100,11 +100,16 @@ export function readTokenResponse(
       const hint = code === undefined ? undefined : HINTS[code]
       const error = scrub(body.error, secrets, 80)
       const lead = `Entra ID refused the token for ${who} (HTTP ${status} ${error}${code === undefined ? '' : `, ${code}`})`
+      const head = `${lead}${hint === undefined ? '' : `: ${hint}`}`
+      const message =
+        description === '' ? head : `${head}${/[.?!]$/.test(head) ? ' ' : '. '}Entra says: ${description}`
       return throwing(
-        new CredentialsError(
-          `${lead}${hint === undefined ? '' : `: ${hint}`}${description === '' ? '' : `. Entra says: ${description}`}`,
-          { code: 'ERR_STS', status, retryable, ...(code === undefined ? {} : { stsCode: code }) },
-        ),
+        new CredentialsError(message, {
+          code: 'ERR_STS',
+          status,
+          retryable,
+          ...(code === undefined ? {} : { stsCode: code }),
+        }),
       )
     }
     const excerpt = scrub(bodyText, secrets, 200)

@@ -1,0 +1,164 @@
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { inspect } from 'node:util'
+import type { HttpRequest, HttpResponse, HttpTransport } from '@podcreds/core'
+import { expect } from 'vitest'
+
+/** A JWT-shaped assertion carrying a canary, so a leak is easy to find. */
+export function fakeAssertion(canary: string, claims: Record<string, unknown> = {}): string {
+  const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const payload = {
+    iss: 'https://oidc.example/issuer',
+    sub: 'system:serviceaccount:default:app',
+    aud: ['api://AzureADTokenExchange'],
+    exp: 4_102_444_800,
+    ...claims,
+  }
+  return `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(payload)}.${canary}`
+}
+
+/** One request as the fake Entra endpoint saw it. */
+export interface SeenRequest {
+  method: string
+  path: string
+  headers: IncomingMessage['headers']
+  form: URLSearchParams
+}
+
+export type EntraReply = { status: number; body: unknown; delayUntil?: Promise<void> }
+
+/** A loopback Entra fake: answers each token request with `reply(request, n)` (n from 1). */
+export async function startFakeEntra(
+  reply: (request: SeenRequest, n: number) => EntraReply | Promise<EntraReply>,
+): Promise<{ url: string; requests: SeenRequest[]; close(): Promise<void> }> {
+  const requests: SeenRequest[] = []
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = []
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('end', async () => {
+      const seen: SeenRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        form: new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
+      }
+      requests.push(seen)
+      const answer = await reply(seen, requests.length)
+      if (answer.delayUntil !== undefined) await answer.delayUntil
+      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
+      res.writeHead(answer.status, { 'content-type': 'application/json' })
+      res.end(text)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+/** Entra's success answer. */
+export function tokenReply(accessToken: string, expiresIn = 3599, refreshIn?: number): EntraReply {
+  return {
+    status: 200,
+    body: {
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      ext_expires_in: expiresIn,
+      ...(refreshIn === undefined ? {} : { refresh_in: refreshIn }),
+      access_token: accessToken,
+    },
+  }
+}
+
+/** An Entra error answer, shaped like the real one. */
+export function entraError(status: number, error: string, code: number, text: string): EntraReply {
+  return {
+    status,
+    body: {
+      error,
+      error_description: `AADSTS${code}: ${text} Trace ID: 0000 Correlation ID: 1111 Timestamp: 2026-01-01 00:00:00Z`,
+      error_codes: [code],
+      timestamp: '2026-01-01 00:00:00Z',
+      trace_id: '0000',
+      correlation_id: '1111',
+    },
+  }
+}
+
+/**
+ * A projected-token volume laid out as kubelet writes it: `<dir>/token -> ..data/token`,
+ * `..data -> ..<timestamp>`; `write()` swaps `..data` atomically.
+ */
+export async function tokenVolume(): Promise<{
+  dir: string
+  path: string
+  write(token: string): Promise<void>
+  close(): Promise<void>
+}> {
+  const dir = await mkdtemp(join(tmpdir(), 'podcreds-azure-'))
+  let n = 0
+  const write = async (token: string): Promise<void> => {
+    n++
+    const version = `..2026_01_01_00_00_${String(n).padStart(2, '0')}.${n}`
+    await mkdir(join(dir, version))
+    await writeFile(join(dir, version, 'azure-identity-token'), token)
+    await symlink(version, join(dir, '..data_tmp'))
+    await rename(join(dir, '..data_tmp'), join(dir, '..data'))
+    if (n === 1) await symlink('..data/azure-identity-token', join(dir, 'azure-identity-token'))
+  }
+  return {
+    dir,
+    path: join(dir, 'azure-identity-token'),
+    write,
+    close: () => rm(dir, { recursive: true, force: true }),
+  }
+}
+
+/** An in-memory transport: answers without sockets or timers (for virtual-time tests). */
+export function memoryTransport(reply: (request: HttpRequest, n: number) => EntraReply): {
+  transport: HttpTransport
+  requests: HttpRequest[]
+} {
+  const requests: HttpRequest[] = []
+  const transport: HttpTransport = async (request): Promise<HttpResponse> => {
+    requests.push(request)
+    const answer = reply(request, requests.length)
+    return {
+      status: answer.status,
+      headers: { 'content-type': 'application/json' },
+      body: typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body),
+    }
+  }
+  return { transport, requests }
+}
+
+/** Asserts that none of `secrets` shows anywhere in an error's printable forms. */
+export function expectNoSecrets(value: unknown, secrets: readonly string[]): void {
+  const forms = [inspect(value, { depth: 10, showHidden: true }), JSON.stringify(value) ?? '']
+  if (value instanceof Error) forms.push(value.message, value.stack ?? '')
+  for (const form of forms) for (const secret of secrets) expect(form).not.toContain(secret)
+}
+
+/** Catches a rejection and returns it; fails when `promise` resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection')
+}
+
+export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
+export const CLIENT = '00000000-1111-2222-3333-444444444444'
+export const SCOPE = 'https://vault.azure.net/.default'
