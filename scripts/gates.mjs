@@ -98,6 +98,9 @@ async function main() {
   if (readmes instanceof Error) {
     console.log(`notice: ${String(readmes.stderr).trim()} (run \`node scripts/sync-typedoc.mjs\`)`)
   }
+  // DESIGN "Done means": every package has a README (install + one example). A notice for now.
+  const noReadme = packages.filter((p) => !existsSync(join(p.dir, 'README.md'))).map((p) => p.name)
+  if (noReadme.length > 0) console.log(`notice: no README.md in ${noReadme.join(', ')}`)
   const destination = await mkdtemp(join(tmpdir(), 'podcreds-gates-'))
   try {
     const [tarballs, attw] = await Promise.all([packAll(packages, destination), loadAttw()])
