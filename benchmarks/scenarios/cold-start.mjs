@@ -2,10 +2,13 @@
 // loopback Pod Identity agent — `@podcreds/chain` `defaultChain()` vs
 // `@aws-sdk/credential-provider-node` `defaultProvider()` (median of N alternating runs) — and
 // the install footprint (packages, bytes) of each runtime dependency closure.
-import { fileURLToPath } from 'node:url'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { startBenchEmulator } from '../lib/emulator-env.mjs'
 import { footprint } from '../lib/footprint.mjs'
-import { BENCH_DIR, emit, median, row, runNode, scenarioArgs } from '../lib/util.mjs'
+import { BENCH_DIR, emit, median, OUT_DIR, row, runNode, scenarioArgs } from '../lib/util.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
 const SCENARIO = '6. Cold start'
@@ -32,9 +35,38 @@ async function worker(side) {
   return { importMs: t1 - t0, resolveMs: t2 - t1 }
 }
 
+/** Packages and bytes of the files a worker loaded (ESM via the hook's log, CJS via require.cache). */
+function loadedModules() {
+  const files = new Set(Object.keys(createRequire(import.meta.url).cache))
+  const log = process.env.BENCH_LOAD_LOG
+  if (log && existsSync(log)) {
+    for (const url of readFileSync(log, 'utf8').split('\n')) if (url) files.add(fileURLToPath(url))
+  }
+  const packages = new Set()
+  let bytes = 0
+  let count = 0
+  for (const file of files) {
+    let name
+    const nm = file.lastIndexOf('/node_modules/')
+    if (nm >= 0) {
+      const parts = file.slice(nm + '/node_modules/'.length).split('/')
+      name = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]
+    } else {
+      const m = /\/packages\/([^/]+)\//.exec(file)
+      if (!m) continue // the benchmark's own files
+      name = `@podcreds/${m[1]}`
+    }
+    packages.add(name)
+    count++
+    bytes += statSync(file).size
+  }
+  return { packages: [...packages].sort(), files: count, bytes }
+}
+
 const args = scenarioArgs()
 if (args.worker) {
-  emit(args.json, await worker(args.worker))
+  const result = await worker(args.worker)
+  emit(args.json, args.opts.graph ? { ...result, loaded: loadedModules() } : result)
   // Unref'd sockets and timers must not hold the process; exit explicitly anyway so a stray
   // handle of either side does not skew the next run.
   process.exit(0)
@@ -59,6 +91,25 @@ if (args.worker) {
         }
       }
       const m = (side, k) => median(results[side].map((r) => r[k]))
+      // One more run per side with a resolve hook, to list what import + first resolve loaded.
+      const hook = pathToFileURL(join(BENCH_DIR, 'lib', 'load-hook.mjs')).href
+      const graph = {}
+      for (const side of ['ours', 'sdk']) {
+        const log = join(OUT_DIR, `load-log-${process.pid}-${side}.txt`)
+        try {
+          const r = await runNode(SELF, ['--worker', side, '--opt', 'graph=1'], {
+            env: { ...podEnv, BENCH_LOAD_LOG: log },
+            execArgv: [
+              '--import',
+              `data:text/javascript,import{register}from'node:module';register('${hook}')`,
+            ],
+          })
+          graph[side] = r.loaded
+        } catch (err) {
+          graph[side] = null
+          oursMissing ??= String(err.message).split('\n')[0]
+        }
+      }
       if (results.ours.length === 0) {
         rows.push(
           row(SCENARIO, 'import time', {
@@ -87,6 +138,18 @@ if (args.worker) {
             note: 'defaultChain()() vs defaultProvider()(), emulator Pod Identity env',
           }),
         )
+        if (graph.ours && graph.sdk) {
+          const thirdParty = (g) => g.packages.filter((p) => !p.startsWith('@podcreds/'))
+          rows.push(
+            row(SCENARIO, 'JavaScript loaded by import + first resolve', {
+              ours: graph.ours.bytes / 1e3,
+              sdk: graph.sdk.bytes / 1e3,
+              unit: 'kB',
+              goal: 'informational',
+              note: `${graph.ours.files} vs ${graph.sdk.files} files (the SDK ships bundles); third-party packages loaded: ours ${thirdParty(graph.ours).join(', ') || 'none'}; SDK ${thirdParty(graph.sdk).length} (${thirdParty(graph.sdk).slice(0, 6).join(', ')}, …)`,
+            }),
+          )
+        }
       }
     } finally {
       await emulator.close()

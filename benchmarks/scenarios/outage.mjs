@@ -5,6 +5,7 @@
 
 import { HOUR, MINUTE } from '../lib/sim.mjs'
 import { simulateInChild } from '../lib/simulate-worker.mjs'
+import { lineChart } from '../lib/svg.mjs'
 import { emit, median, row, scenarioArgs, sum } from '../lib/util.mjs'
 
 const SCENARIO = '4. Outage'
@@ -14,6 +15,7 @@ const periodMs = args.quick ? 2000 : 200
 const outageStart = 1.5 * HOUR
 const rows = []
 const notes = []
+const plots = []
 
 for (const minutes of [10, 30, 50]) {
   const config = {
@@ -48,6 +50,30 @@ for (const minutes of [10, 30, 50]) {
   }
   const o = f(ours)
   const s = f(sdk)
+  if (minutes === 30) {
+    // Source calls per minute of all processes, from 15 min before to 20 min after the outage.
+    const from = outageStart / MINUTE - 15
+    const to = outageStart / MINUTE + minutes + 20
+    plots.push({
+      file: 'outage-30min.svg',
+      svg: lineChart({
+        title: `Source calls per minute, ${pods} processes, 30 min outage at minute 0`,
+        series: [
+          { name: 'podcreds refreshing()', values: ours.perMinute.slice(from, to), color: '#1f77b4' },
+          {
+            name: 'AWS SDK (memoizeChain + client cache)',
+            values: sdk.perMinute.slice(from, to),
+            color: '#d62728',
+          },
+        ],
+        xLabel: (i) => `${i - 15}`,
+        xTitle: 'minutes from the start of the outage',
+        yTitle: 'source calls per minute',
+        xTicks: 13,
+        log: true,
+      }),
+    })
+  }
   rows.push(
     row(SCENARIO, `${label}: caller failures while credentials were valid`, {
       ours: ours.failuresWhileValid,
@@ -76,4 +102,4 @@ for (const minutes of [10, 30, 50]) {
 notes.push(
   `outage: ${pods} processes, ${1000 / periodMs} calls/s each, 1 h credentials, source latency 20 ms, a dead source fails after 1 ms`,
 )
-emit(args.json, { name: SCENARIO, rows, notes })
+emit(args.json, { name: SCENARIO, rows, notes, plots })
