@@ -1,9 +1,15 @@
 #!/usr/bin/env node
-// The `podcreds` command. Subcommands land with issue #9.
-const [command] = process.argv.slice(2)
-if (command === 'demo') {
-  process.stdout.write('podcreds demo: not yet available (issue #9)\n')
-} else {
-  process.stdout.write('usage: podcreds <demo>\n')
-  process.exitCode = command === undefined || command === '--help' ? 0 : 2
+import { readFileSync } from 'node:fs'
+import { main } from './internal/main.js'
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string
 }
+const color =
+  process.stdout.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb'
+
+process.exitCode = await main(
+  process.argv.slice(2),
+  { env: process.env, stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, color },
+  version,
+)

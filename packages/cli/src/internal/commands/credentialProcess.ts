@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto'
+import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { Env } from '@podcreds/core'
+import type { Io } from '../output.js'
+import { line } from '../output.js'
+
+export const credentialProcessHelp = `usage: podcreds credential-process [--cache]
+
+Prints credentials in the AWS CLI credential_process format (Version 1) on stdout — the one
+output of podcreds that carries secrets. Use it from ~/.aws/config:
+
+  [profile pod]
+  credential_process = podcreds credential-process --cache
+
+Options:
+  --cache   keep the credentials in a 0600 file under $XDG_CACHE_HOME/podcreds (or
+            ~/.cache/podcreds) until their refresh point, so repeated aws commands do not each
+            call the Pod Identity agent or STS
+  --help    this text
+
+Errors go to stderr with a non-zero exit code.`
+
+interface ProcessCredentials {
+  Version: 1
+  AccessKeyId: string
+  SecretAccessKey: string
+  SessionToken?: string
+  Expiration?: string
+}
+
+interface CacheEntry {
+  refreshAt: number
+  credentials: ProcessCredentials
+}
+
+// The settings that decide which credentials the chain picks: a cache entry is only valid for the
+// same ones, so switching roles or profiles never serves another role's credentials.
+const CACHE_KEY_VARS = [
+  'AWS_PROFILE',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_ENDPOINT_URL',
+] as const
+
+export async function credentialProcess(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { cache: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+    strict: true,
+  })
+  if (values.help) {
+    line(io.stdout, credentialProcessHelp)
+    return 0
+  }
+  const now = Date.now()
+  const cacheFile = values.cache ? cachePath(io.env) : undefined
+  if (cacheFile !== undefined) {
+    const cached = await readCache(cacheFile, now)
+    if (cached !== undefined) {
+      line(io.stdout, JSON.stringify(cached))
+      return 0
+    }
+  }
+  // Only the chain path is loaded here: this command runs on every refresh of an AWS CLI or SDK
+  // profile (DESIGN "Packages": no emulator import).
+  const { defaultChain } = await import('@podcreds/chain')
+  const provider = defaultChain({ env: io.env })
+  try {
+    const credentials = await provider()
+    const out: ProcessCredentials = {
+      Version: 1,
+      AccessKeyId: credentials.accessKeyId,
+      SecretAccessKey: credentials.secretAccessKey,
+    }
+    if (credentials.sessionToken !== undefined) out.SessionToken = credentials.sessionToken
+    if (credentials.expiration !== undefined) out.Expiration = credentials.expiration.toISOString()
+    if (cacheFile !== undefined && credentials.expiration !== undefined) {
+      await writeCache(cacheFile, {
+        refreshAt: refreshPoint(now, credentials.expiration.getTime()),
+        credentials: out,
+      })
+    }
+    line(io.stdout, JSON.stringify(out))
+    return 0
+  } finally {
+    provider.close()
+  }
+}
+
+/** The advisory refresh window of DESIGN rule 2, so a cached set is never handed out near its end. */
+function refreshPoint(now: number, expiresAt: number): number {
+  const lifetime = expiresAt - now
+  const window = lifetime <= 20 * 60_000 ? 5 * 60_000 : lifetime < 90 * 60_000 ? 15 * 60_000 : 60 * 60_000
+  return expiresAt - Math.min(window, lifetime / 2)
+}
+
+function cachePath(env: Env): string {
+  const base = env.XDG_CACHE_HOME?.trim() || join(env.HOME?.trim() || homedir(), '.cache')
+  const key = createHash('sha256')
+    .update(JSON.stringify(CACHE_KEY_VARS.map((name) => env[name] ?? null)))
+    .digest('hex')
+    .slice(0, 24)
+  return join(base, 'podcreds', `credential-process-${key}.json`)
+}
+
+async function readCache(file: string, now: number): Promise<ProcessCredentials | undefined> {
+  try {
+    const info = await stat(file)
+    // Someone else could read or plant it: ignore the cache rather than trust it.
+    if (
+      (info.mode & 0o077) !== 0 ||
+      (typeof process.getuid === 'function' && info.uid !== process.getuid())
+    ) {
+      return undefined
+    }
+    const entry = JSON.parse(await readFile(file, 'utf8')) as Partial<CacheEntry>
+    if (typeof entry.refreshAt !== 'number' || entry.refreshAt <= now) return undefined
+    const c = entry.credentials
+    if (c?.Version !== 1 || typeof c.AccessKeyId !== 'string' || typeof c.SecretAccessKey !== 'string')
+      return undefined
+    return c
+  } catch {
+    return undefined
+  }
+}
+
+async function writeCache(file: string, entry: CacheEntry): Promise<void> {
+  const dir = join(file, '..')
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const temp = `${file}.${process.pid}.tmp`
+  try {
+    await writeFile(temp, JSON.stringify(entry), { mode: 0o600 })
+    await chmod(temp, 0o600)
+    await rename(temp, file)
+  } catch {
+    // A cache that cannot be written only costs a call next time.
+    await unlink(temp).catch(() => undefined)
+  }
+}

@@ -1,0 +1,337 @@
+import { parseArgs } from 'node:util'
+
+import { httpRequest, isCredentialsError, readEnv, redactKeyId } from '@podcreds/core'
+import { inspectToken, readToken } from '@podcreds/token'
+import type { Io } from '../output.js'
+import { line, pairs, printJson, relative, style } from '../output.js'
+import type { Problem, TokenPurpose } from '../tokenReport.js'
+import { tokenProblems, tokenSummary } from '../tokenReport.js'
+
+export const doctorHelp = `usage: podcreds doctor [--json]
+
+Diagnoses how this pod (this environment) gets AWS credentials: the relevant environment, each
+link of the default chain (env keys → web identity (IRSA) → container (EKS Pod Identity) → AWS
+SDK fallback) and why it was chosen or skipped, the projected tokens' claims, audience and expiry,
+whether the agent and STS endpoints answer, the chosen source and the next refresh. Every problem
+it detects is named with a fix. Secrets are never printed. Exits 1 when no credentials can be had.`
+
+// Variables worth showing. Secret ones are shown as set/unset only.
+const SHOWN_VARS = [
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+  'AWS_PROFILE',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_STS_REGIONAL_ENDPOINTS',
+  'AWS_ENDPOINT_URL_STS',
+  'AWS_ENDPOINT_URL',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+  'AWS_EC2_METADATA_DISABLED',
+  'AZURE_CLIENT_ID',
+  'AZURE_TENANT_ID',
+  'AZURE_AUTHORITY_HOST',
+  'AZURE_FEDERATED_TOKEN_FILE',
+] as const
+const SECRET_VARS = [
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+] as const
+
+interface TokenReport {
+  purpose: TokenPurpose
+  file: string
+  claims?: Record<string, string>
+  error?: string
+}
+
+interface EndpointReport {
+  name: string
+  url: string
+  reachable: boolean
+  detail: string
+}
+
+export async function doctor(args: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } },
+    strict: true,
+  })
+  if (values.help) {
+    line(io.stdout, doctorHelp)
+    return 0
+  }
+  const env = io.env
+  const now = Date.now()
+  const problems: Problem[] = []
+  const warnings: Problem[] = []
+
+  const environment: Record<string, string> = {}
+  for (const name of SHOWN_VARS) {
+    const value = readEnv(env, name)
+    if (value !== undefined) environment[name] = value
+  }
+  const keyId = readEnv(env, 'AWS_ACCESS_KEY_ID')
+  if (keyId !== undefined) environment.AWS_ACCESS_KEY_ID = redactKeyId(keyId)
+  for (const name of SECRET_VARS) {
+    if (readEnv(env, name) !== undefined) environment[name] = '(set, hidden)'
+  }
+
+  const irsa =
+    readEnv(env, 'AWS_WEB_IDENTITY_TOKEN_FILE') !== undefined || readEnv(env, 'AWS_ROLE_ARN') !== undefined
+  const podIdentity =
+    readEnv(env, 'AWS_CONTAINER_CREDENTIALS_FULL_URI') !== undefined ||
+    readEnv(env, 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI') !== undefined
+  if (irsa && podIdentity) {
+    warnings.push({
+      message:
+        'both IRSA (AWS_ROLE_ARN / AWS_WEB_IDENTITY_TOKEN_FILE) and EKS Pod Identity (AWS_CONTAINER_CREDENTIALS_*) are set; web identity (IRSA) wins, as in the AWS SDKs',
+      fix: 'remove the eks.amazonaws.com/role-arn annotation from the service account, or delete the Pod Identity association, so only one role applies',
+    })
+  }
+  const region = readEnv(env, 'AWS_REGION') ?? readEnv(env, 'AWS_DEFAULT_REGION')
+  if (region === undefined && irsa) {
+    warnings.push({
+      message:
+        'no region (AWS_REGION / AWS_DEFAULT_REGION): STS calls go to us-east-1, which adds latency and fails where that region is disabled',
+      fix: 'set AWS_REGION in the pod spec (the EKS webhook sets it for IRSA pods)',
+    })
+  }
+
+  // Tokens: claims only, never the token.
+  const tokens: TokenReport[] = []
+  const tokenFiles: [string, TokenPurpose][] = [
+    ['AWS_WEB_IDENTITY_TOKEN_FILE', 'irsa'],
+    ['AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', 'pod-identity'],
+    ['AZURE_FEDERATED_TOKEN_FILE', 'aks'],
+  ]
+  for (const [name, purpose] of tokenFiles) {
+    const file = readEnv(env, name)
+    if (file === undefined) continue
+    try {
+      const info = inspectToken(await readToken(file), { now })
+      tokens.push({ purpose, file, claims: tokenSummary(info, now) })
+      problems.push(...tokenProblems(info, purpose, file))
+    } catch (error) {
+      const message = isCredentialsError(error) ? error.message : 'unreadable'
+      tokens.push({ purpose, file, error: message })
+      problems.push({
+        message: `${name}: ${message}`,
+        fix: 'check the projected volume mount (kubectl describe pod) and that the container user can read it',
+      })
+    }
+  }
+
+  // Endpoints: does something answer there? Any HTTP status counts as reachable.
+  const endpoints: EndpointReport[] = []
+  const { checkEndpoint } = await import('@podcreds/container')
+  const agentUri =
+    readEnv(env, 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI') !== undefined
+      ? `http://169.254.170.2${readEnv(env, 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI')}`
+      : readEnv(env, 'AWS_CONTAINER_CREDENTIALS_FULL_URI')
+  if (agentUri !== undefined) {
+    try {
+      const url = checkEndpoint(agentUri)
+      endpoints.push(await probe('Pod Identity agent', url))
+    } catch (error) {
+      endpoints.push({
+        name: 'Pod Identity agent',
+        url: '(invalid)',
+        reachable: false,
+        detail: String((error as Error).message),
+      })
+    }
+  }
+  if (irsa) {
+    const { resolveStsEndpoint } = await import('@podcreds/web-identity')
+    try {
+      const resolved = resolveStsEndpoint({ env, ...(region === undefined ? {} : { region }) })
+      endpoints.push(await probe('STS', resolved.url))
+    } catch (error) {
+      endpoints.push({
+        name: 'STS',
+        url: '(invalid)',
+        reachable: false,
+        detail: String((error as Error).message),
+      })
+    }
+  }
+  for (const endpoint of endpoints) {
+    if (!endpoint.reachable) {
+      problems.push({
+        message: `${endpoint.name} at ${endpoint.url} does not answer: ${endpoint.detail}`,
+        fix:
+          endpoint.name === 'STS'
+            ? 'check egress to STS (a VPC endpoint for sts, or HTTPS_PROXY/NO_PROXY), and network policies'
+            : 'check that the eks-pod-identity-agent DaemonSet runs on this node (kubectl -n kube-system get ds eks-pod-identity-agent) and that network policies allow 169.254.170.23:80',
+      })
+    }
+  }
+
+  // The chain: why each link was chosen or skipped, then one real resolve for the schedule.
+  const { defaultChain, explain } = await import('@podcreds/chain')
+  const explanation = await explain({ env })
+  let credentials: { accessKeyId: string; expiresAt?: string; nextRefreshAt?: string } | undefined
+  let failure: string | undefined
+  if (explanation.chosen !== undefined) {
+    const provider = defaultChain({ env })
+    try {
+      const resolved = await provider()
+      const stats = provider.stats()
+      credentials = { accessKeyId: redactKeyId(resolved.accessKeyId) }
+      if (resolved.expiration !== undefined) credentials.expiresAt = resolved.expiration.toISOString()
+      if (stats.nextRefreshAt !== undefined)
+        credentials.nextRefreshAt = new Date(stats.nextRefreshAt).toISOString()
+    } catch (error) {
+      failure = isCredentialsError(error) ? `${error.message} [${error.code}]` : 'unexpected error'
+    } finally {
+      provider.close()
+    }
+  } else {
+    const failed = explanation.links.find((link) => link.status === 'failed')
+    failure = failed === undefined ? 'no credential source is configured' : `${failed.name}: ${failed.reason}`
+    problems.push(
+      failed === undefined
+        ? {
+            message: 'no credential source is configured in this environment',
+            fix: 'give the pod a service account with an EKS Pod Identity association or an eks.amazonaws.com/role-arn annotation (IRSA)',
+          }
+        : {
+            message: `the ${failed.name} link is configured but fails: ${failed.reason}`,
+            fix: fixFor(failed.name),
+          },
+    )
+  }
+
+  const ok = credentials !== undefined
+  if (values.json) {
+    printJson(io, {
+      ok,
+      chosen: explanation.chosen ?? null,
+      credentials: credentials ?? null,
+      failure: failure ?? null,
+      links: explanation.links,
+      environment,
+      tokens,
+      endpoints,
+      problems,
+      warnings,
+    })
+    return ok ? 0 : 1
+  }
+
+  const s = style(io)
+  line(io.stdout, s.bold('environment'))
+  line(
+    io.stdout,
+    Object.keys(environment).length === 0
+      ? '  (no AWS or Azure variables set)'
+      : pairs(Object.entries(environment)),
+  )
+  line(io.stdout)
+  line(io.stdout, s.bold('chain'))
+  for (const link of explanation.links) {
+    const mark =
+      link.status === 'chosen'
+        ? s.green('chosen     ')
+        : link.status === 'failed'
+          ? s.red('failed     ')
+          : link.status === 'skipped'
+            ? s.dim('skipped    ')
+            : s.dim('not reached')
+    line(io.stdout, `  ${mark} ${link.name.padEnd(12)} ${link.reason}`)
+  }
+  for (const token of tokens) {
+    line(io.stdout)
+    line(io.stdout, s.bold(`token (${token.purpose}) ${token.file}`))
+    line(
+      io.stdout,
+      token.claims === undefined
+        ? `  ${s.red(token.error ?? 'unreadable')}`
+        : pairs(Object.entries(token.claims)),
+    )
+  }
+  if (endpoints.length > 0) {
+    line(io.stdout)
+    line(io.stdout, s.bold('endpoints'))
+    for (const e of endpoints) {
+      line(
+        io.stdout,
+        `  ${e.reachable ? s.green('reachable  ') : s.red('unreachable')} ${e.name.padEnd(20)} ${e.url}  ${s.dim(e.detail)}`,
+      )
+    }
+  }
+  line(io.stdout)
+  if (credentials !== undefined) {
+    line(io.stdout, s.bold('credentials'))
+    const rows: [string, string][] = [
+      ['source', explanation.chosen ?? '?'],
+      ['access key', credentials.accessKeyId],
+    ]
+    if (credentials.expiresAt !== undefined) {
+      rows.push([
+        'expires',
+        `${credentials.expiresAt} (${relative(Date.parse(credentials.expiresAt) - now)})`,
+      ])
+    }
+    if (credentials.nextRefreshAt !== undefined) {
+      rows.push([
+        'next refresh',
+        `${credentials.nextRefreshAt} (${relative(Date.parse(credentials.nextRefreshAt) - now)})`,
+      ])
+    }
+    line(io.stdout, pairs(rows))
+  } else {
+    line(io.stdout, `${s.red('no credentials')}: ${failure ?? 'unknown'}`)
+  }
+  for (const w of warnings) {
+    line(io.stdout)
+    line(io.stdout, `${s.yellow('warning')} ${w.message}`)
+    line(io.stdout, `  fix: ${w.fix}`)
+  }
+  for (const p of problems) {
+    line(io.stdout)
+    line(io.stdout, `${s.red('problem')} ${p.message}`)
+    line(io.stdout, `  fix: ${p.fix}`)
+  }
+  if (problems.length === 0 && warnings.length === 0) {
+    line(io.stdout)
+    line(io.stdout, s.green('no problems found'))
+  }
+  return ok ? 0 : 1
+}
+
+async function probe(name: string, url: URL): Promise<EndpointReport> {
+  const where = `${url.protocol}//${url.host}`
+  try {
+    const response = await httpRequest(
+      { url: new URL('/', url) },
+      { timeoutMs: 2000, connectTimeoutMs: 1000 },
+    )
+    return { name, url: where, reachable: true, detail: `answered HTTP ${response.status}` }
+  } catch (error) {
+    return {
+      name,
+      url: where,
+      reachable: false,
+      detail: isCredentialsError(error) ? error.message : 'failed',
+    }
+  }
+}
+
+function fixFor(link: string): string {
+  switch (link) {
+    case 'web-identity':
+      return "check the role's trust policy (podcreds trust-policy lint), the token's audience (sts.amazonaws.com) and AWS_ROLE_ARN"
+    case 'container':
+      return 'check the Pod Identity association for this namespace/service account (aws eks list-pod-identity-associations) and the agent DaemonSet'
+    case 'env':
+      return 'AWS_ACCESS_KEY_ID needs AWS_SECRET_ACCESS_KEY beside it'
+    default:
+      return 'run with AWS_PROFILE unset, or check ~/.aws/config'
+  }
+}

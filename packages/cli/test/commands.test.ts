@@ -1,0 +1,276 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Emulator } from '@podcreds/emulator'
+import { startEmulator } from '@podcreds/emulator'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { BIN, fakeJwt, run } from './run.js'
+
+let emulator: Emulator
+let home: string
+
+beforeAll(async () => {
+  emulator = await startEmulator()
+  home = await mkdtemp(join(tmpdir(), 'podcreds-cli-home-'))
+})
+afterAll(async () => {
+  await emulator.close()
+})
+
+/** A pod's environment, isolated from this machine's AWS settings. */
+function podEnv(extra: Record<string, string | undefined>): Record<string, string | undefined> {
+  return {
+    HOME: home,
+    AWS_CONFIG_FILE: join(home, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...extra,
+  }
+}
+
+describe('podcreds (global)', () => {
+  it('prints help and exits 0 with --help; exits 2 without a command', async () => {
+    const help = await run(['--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/credential-process/)
+    expect((await run([])).code).toBe(2)
+  })
+
+  it('every command has --help', async () => {
+    for (const args of [
+      ['demo', '--help'],
+      ['doctor', '--help'],
+      ['credential-process', '--help'],
+      ['token', 'inspect', '--help'],
+      ['trust-policy', '--help'],
+      ['emulate', '--help'],
+    ]) {
+      const res = await run(args)
+      expect(res.code, args.join(' ')).toBe(0)
+      expect(res.stdout).toMatch(/^usage: podcreds/)
+    }
+  })
+
+  it('an unknown command or option is one line on stderr and exit 2', async () => {
+    const unknown = await run(['frobnicate'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1)
+    const badOption = await run(['doctor', '--bogus'])
+    expect(badOption.code).toBe(2)
+    expect(badOption.stderr).toMatch(/--bogus/)
+    expect(badOption.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('prints no colour when stdout is not a TTY', async () => {
+    const res = await run(['trust-policy', 'lint', '-'], {}, '{"Version":"2012-10-17","Statement":[]}')
+    expect(res.stdout).not.toContain('\u001b[')
+  })
+})
+
+describe('podcreds credential-process', () => {
+  it('prints Version 1 JSON from the Pod Identity agent', async () => {
+    const res = await run(['credential-process'], podEnv(emulator.env))
+    expect(res.stderr).toBe('')
+    expect(res.code).toBe(0)
+    const out = JSON.parse(res.stdout)
+    expect(out.Version).toBe(1)
+    expect(out.AccessKeyId).toMatch(/^ASIA/)
+    expect(typeof out.SecretAccessKey).toBe('string')
+    expect(typeof out.SessionToken).toBe('string')
+    expect(Date.parse(out.Expiration)).toBeGreaterThan(Date.now())
+  })
+
+  it('prints Version 1 JSON through IRSA', async () => {
+    const res = await run(['credential-process'], podEnv(emulator.irsaEnv))
+    expect(res.code).toBe(0)
+    expect(JSON.parse(res.stdout).AccessKeyId).toMatch(/^ASIA/)
+  })
+
+  it('--cache keeps a 0600 file and serves repeated calls without the agent', async () => {
+    const cacheHome = await mkdtemp(join(tmpdir(), 'podcreds-cache-'))
+    const env = podEnv({ ...emulator.env, XDG_CACHE_HOME: cacheHome })
+    const first = await run(['credential-process', '--cache'], env)
+    expect(first.code).toBe(0)
+    const [file] = await readdir(join(cacheHome, 'podcreds'))
+    expect(file).toMatch(/^credential-process-[0-9a-f]+\.json$/)
+    const info = await stat(join(cacheHome, 'podcreds', file as string))
+    expect(info.mode & 0o777).toBe(0o600)
+    expect((await stat(join(cacheHome, 'podcreds'))).mode & 0o777).toBe(0o700)
+    // With the agent down, the cached set still answers: no call was made.
+    emulator.faults.set({ agent: { down: true } })
+    try {
+      const second = await run(['credential-process', '--cache'], env)
+      expect(second.code).toBe(0)
+      expect(JSON.parse(second.stdout).AccessKeyId).toBe(JSON.parse(first.stdout).AccessKeyId)
+      // Without --cache the agent is asked, and it is down.
+      const uncached = await run(['credential-process'], env)
+      expect(uncached.code).toBe(1)
+    } finally {
+      emulator.faults.clear()
+    }
+  })
+
+  it('ignores a cache file others can read', async () => {
+    const cacheHome = await mkdtemp(join(tmpdir(), 'podcreds-cache-'))
+    const env = podEnv({ ...emulator.env, XDG_CACHE_HOME: cacheHome })
+    const first = await run(['credential-process', '--cache'], env)
+    const [file] = await readdir(join(cacheHome, 'podcreds'))
+    const path = join(cacheHome, 'podcreds', file as string)
+    const planted = JSON.parse(await readFile(path, 'utf8'))
+    planted.credentials.AccessKeyId = 'ASIAPLANTEDBYOTHERS0'
+    await writeFile(path, JSON.stringify(planted), { mode: 0o644 })
+    const { chmod } = await import('node:fs/promises')
+    await chmod(path, 0o644)
+    const second = await run(['credential-process', '--cache'], env)
+    expect(second.code).toBe(0)
+    expect(JSON.parse(second.stdout).AccessKeyId).not.toBe('ASIAPLANTEDBYOTHERS0')
+    expect(JSON.parse(first.stdout).AccessKeyId).toMatch(/^ASIA/)
+  })
+
+  it('fails on stderr, exit 1 and nothing on stdout when no source is configured', async () => {
+    const res = await run(['credential-process'], podEnv({}))
+    expect(res.code).toBe(1)
+    expect(res.stdout).toBe('')
+    expect(res.stderr).toMatch(/ERR_CHAIN_EXHAUSTED/)
+    for (const link of ['env', 'web-identity', 'container', 'sdk']) expect(res.stderr).toContain(`- ${link}:`)
+  })
+})
+
+describe('podcreds doctor', () => {
+  it('reports the chosen link, the token claims and the next refresh (--json)', async () => {
+    const res = await run(['doctor', '--json'], podEnv(emulator.env))
+    expect(res.code).toBe(0)
+    const report = JSON.parse(res.stdout)
+    expect(report.ok).toBe(true)
+    expect(report.chosen).toBe('container')
+    expect(report.credentials.accessKeyId).toMatch(/^ASIA…/)
+    expect(Date.parse(report.credentials.nextRefreshAt)).toBeGreaterThan(Date.now())
+    expect(report.tokens[0].claims.audiences).toBe('pods.eks.amazonaws.com')
+    expect(report.endpoints[0].reachable).toBe(true)
+    expect(report.problems).toEqual([])
+  })
+
+  it('names both IRSA and Pod Identity being set, and that web identity wins', async () => {
+    const res = await run(['doctor', '--json'], podEnv({ ...emulator.env, ...emulator.irsaEnv }))
+    expect(res.code).toBe(0)
+    const report = JSON.parse(res.stdout)
+    expect(report.chosen).toBe('web-identity')
+    expect(report.warnings.map((w: { message: string }) => w.message).join('\n')).toMatch(/both IRSA/)
+  })
+
+  it('names an expired token and a wrong audience, each with a fix', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'podcreds-doctor-'))
+    const now = Math.floor(Date.now() / 1000)
+    const file = join(dir, 'token')
+    await writeFile(
+      file,
+      fakeJwt({
+        iss: 'https://issuer',
+        sub: 'system:serviceaccount:a:b',
+        aud: 'wrong',
+        iat: now - 7200,
+        exp: now - 3600,
+      }),
+    )
+    const res = await run(
+      ['doctor', '--json'],
+      podEnv({ ...emulator.irsaEnv, AWS_WEB_IDENTITY_TOKEN_FILE: file }),
+    )
+    expect(res.code).toBe(1)
+    const report = JSON.parse(res.stdout)
+    const messages = report.problems.map((p: { message: string }) => p.message).join('\n')
+    expect(messages).toMatch(/expired/)
+    expect(messages).toMatch(/audience wrong/)
+    for (const problem of report.problems) expect(problem.fix.length).toBeGreaterThan(10)
+  })
+
+  it('names an unreachable agent', async () => {
+    emulator.faults.set({ agent: { down: true } })
+    try {
+      const res = await run(['doctor', '--json'], podEnv(emulator.env))
+      expect(res.code).toBe(1)
+      const report = JSON.parse(res.stdout)
+      expect(report.ok).toBe(false)
+      expect(report.problems.length).toBeGreaterThan(0)
+    } finally {
+      emulator.faults.clear()
+    }
+  })
+
+  it('names a missing region for IRSA', async () => {
+    const env = podEnv({ ...emulator.irsaEnv, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined })
+    const res = await run(['doctor', '--json'], env)
+    const report = JSON.parse(res.stdout)
+    expect(report.warnings.map((w: { message: string }) => w.message).join('\n')).toMatch(/no region/)
+  })
+
+  it('exits 1 and says what to do when nothing is configured (human output)', async () => {
+    const res = await run(['doctor'], podEnv({}))
+    expect(res.code).toBe(1)
+    expect(res.stdout).toMatch(/no credential source is configured/)
+    expect(res.stdout).toMatch(/fix:/)
+  })
+})
+
+describe('podcreds token inspect', () => {
+  it('prints claims, expiry and rotation, never the token', async () => {
+    const token = await readFile(emulator.irsaEnv.AWS_WEB_IDENTITY_TOKEN_FILE as string, 'utf8')
+    const res = await run(['token', 'inspect', '--json'], podEnv(emulator.irsaEnv))
+    expect(res.code).toBe(0)
+    const out = JSON.parse(res.stdout)
+    expect(out.claims.subject).toBe('system:serviceaccount:default:app')
+    expect(out.claims.audiences).toBe('sts.amazonaws.com')
+    expect(out.claims.rotationDueAt).toBeDefined()
+    expect(res.stdout).not.toContain(token.trim())
+    expect(res.stdout).not.toContain(token.trim().split('.')[2])
+  })
+
+  it('reads stdin with -, and exits 1 for an expired token', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const res = await run(
+      ['token', 'inspect', '-'],
+      {},
+      fakeJwt({ iss: 'x', aud: 'sts.amazonaws.com', iat: now - 20, exp: now - 10 }),
+    )
+    expect(res.code).toBe(1)
+    expect(res.stdout).toMatch(/expired/)
+  })
+
+  it('rejects a malformed token with ERR_TOKEN_INVALID', async () => {
+    const res = await run(['token', 'inspect', '-'], {}, 'not-a-jwt')
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(/ERR_TOKEN_INVALID/)
+  })
+})
+
+describe('podcreds demo and emulate', () => {
+  it('demo resolves Pod Identity and IRSA through a real AWS SDK client', async () => {
+    const res = await run(['demo', '--json'], podEnv({}))
+    expect(res.code).toBe(0)
+    const out = JSON.parse(res.stdout)
+    expect(out.pods.map((p: { link: string }) => p.link)).toEqual(['container', 'web-identity'])
+    for (const pod of out.pods) {
+      expect(pod.callerArn).toMatch(/^arn:aws:sts::\d{12}:assumed-role\//)
+      expect(pod.accessKeyId).toMatch(/^ASIA…/)
+    }
+  })
+
+  it('emulate prints export lines and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'emulate', '--pod', 'irsa'], {
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString()
+        if (stdout.includes('AWS_ENDPOINT_URL_STS')) resolve()
+      })
+    })
+    expect(stdout).toMatch(/^export AWS_ROLE_ARN=arn:aws:iam::\d{12}:role\//m)
+    child.kill('SIGTERM')
+    const code = await new Promise((resolve) => child.on('close', resolve))
+    expect(code).toBe(0)
+  })
+})
