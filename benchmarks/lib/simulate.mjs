@@ -187,7 +187,10 @@ function sumStats(pods) {
   const out = {}
   for (const pod of pods) {
     const s = pod.provider.stats()
-    for (const [k, v] of Object.entries(s)) if (typeof v === 'number') out[k] = (out[k] ?? 0) + v
+    for (const [k, v] of Object.entries(s)) {
+      // counters only: windows (…Ms) and instants (…At) do not add up
+      if (typeof v === 'number' && !k.endsWith('Ms') && !k.endsWith('At')) out[k] = (out[k] ?? 0) + v
+    }
   }
   return out
 }
