@@ -237,11 +237,17 @@ describe('httpRequest', () => {
         const port = await new Promise<number>((resolve) =>
           blocked.stdout?.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
         )
-        const fillers = Array.from({ length: 4 }, () => connect(port, '127.0.0.1').on('error', () => {}))
+        // backlog 1 queues 2 connections; once both are up, the queue is full.
+        let connected = 0
+        const fillers = Array.from({ length: 3 }, () =>
+          connect(port, '127.0.0.1')
+            .on('connect', () => connected++)
+            .on('error', () => {}),
+        )
         cleanups.push(() => {
           for (const filler of fillers) filler.destroy()
         })
-        await new Promise((resolve) => setTimeout(resolve, 100))
+        await until(() => connected >= 2)
         const err = await failure(
           httpRequest(
             { url: new URL(`http://127.0.0.1:${port}/`) },
