@@ -320,30 +320,32 @@ export async function tempDir(): Promise<{
 // ---- virtual time --------------------------------------------------------------------------------
 
 /**
- * A virtual clock: `now()` moves only when told; timers run in due order on `advance()`, each
- * followed by a flush of pending promise callbacks, so a source call a timer starts settles
- * before the next timer fires. `jump()` moves the wall clock without running timers (a clock
- * step or a suspended process).
+ * A virtual clock. Timers run on a monotonic counter, as Node's do; `now()` is that counter plus a
+ * wall-clock offset. `advance(ms)` moves both, running each timer as it falls due (in due order,
+ * ties in the order set), each followed by a flush of pending promise callbacks so a source call a
+ * timer starts settles before the next timer fires. `jump(ms)` moves only the wall clock, forward
+ * or backward: an NTP step, or a process suspended (its timers then fire late on the wall clock).
  */
 export class VirtualClock implements Clock {
-  #now: number
+  #mono = 0
+  #offset: number
   #seq = 0
   readonly #timers = new Map<number, { at: number; fn: () => void }>()
   /** Timers ever set. */
   timersSet = 0
 
   constructor(start = Date.UTC(2026, 0, 1)) {
-    this.#now = start
+    this.#offset = start
   }
 
   now(): number {
-    return this.#now
+    return this.#mono + this.#offset
   }
 
   setTimeout(fn: () => void, ms: number, _options?: TimerOptions): TimerHandle {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`VirtualClock.setTimeout: bad delay ${ms}`)
     const id = ++this.#seq
-    this.#timers.set(id, { at: this.#now + ms, fn })
+    this.#timers.set(id, { at: this.#mono + ms, fn })
     this.timersSet++
     return { id }
   }
@@ -360,17 +362,19 @@ export class VirtualClock implements Clock {
 
   /** Moves the wall clock (forward or backward) without running anything. */
   jump(ms: number): void {
-    this.#now += ms
+    this.#offset += ms
   }
 
   /** Moves time forward by `ms`, running every timer that falls due, in order. */
   async advance(ms: number): Promise<void> {
-    const end = this.#now + ms
+    // Callbacks of answers given now settle now, before time moves.
+    await flush()
+    const end = this.#mono + ms
     for (;;) {
       let nextId: number | undefined
       let nextAt = Number.POSITIVE_INFINITY
       for (const [id, timer] of this.#timers) {
-        if (timer.at < nextAt || (timer.at === nextAt && nextId !== undefined && id < nextId)) {
+        if (timer.at < nextAt) {
           nextAt = timer.at
           nextId = id
         }
@@ -378,11 +382,11 @@ export class VirtualClock implements Clock {
       if (nextId === undefined || nextAt > end) break
       const timer = this.#timers.get(nextId)!
       this.#timers.delete(nextId)
-      this.#now = Math.max(this.#now, timer.at)
+      this.#mono = Math.max(this.#mono, timer.at)
       timer.fn()
       await flush()
     }
-    this.#now = Math.max(this.#now, end)
+    this.#mono = end
     await flush()
   }
 }
