@@ -237,7 +237,7 @@ process.stdout.write(JSON.stringify(out))
     expect(result['@podcreds/core']?.keys).toContain('CredentialsError')
   }, 60_000)
 
-  it('type-checks a consumer under nodenext from .mts and .cts against the packed .d.ts', async () => {
+  it('type-checks a consumer under nodenext (.mts and .cts) and bundler against the packed .d.ts', async () => {
     const imports = entries.map((name, i) => ({ name, id: `m${i}` }))
     await writeFile(
       join(app(), 'consumer.mts'),
@@ -277,10 +277,31 @@ process.stdout.write(JSON.stringify(out))
         files: ['consumer.mts', 'consumer.cts'],
       }),
     )
-    const result = await run(process.execPath, [tsc, '-p', '.'], { cwd: app() }).then(
-      () => '',
-      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+    // The same imports under `moduleResolution: bundler` (Vite, esbuild, webpack users). Only
+    // resolution is new there, so its libraries are not checked again.
+    await writeFile(join(app(), 'consumer-bundler.ts'), await readFile(join(app(), 'consumer.mts'), 'utf8'))
+    await writeFile(
+      join(app(), 'tsconfig.bundler.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'preserve',
+          moduleResolution: 'bundler',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+        },
+        files: ['consumer-bundler.ts'],
+      }),
     )
-    expect(result).toBe('')
+    const check = (project: string): Promise<string> =>
+      run(process.execPath, [tsc, '-p', project], { cwd: app() }).then(
+        () => '',
+        (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+      )
+    const [nodenext, bundler] = await Promise.all([check('tsconfig.json'), check('tsconfig.bundler.json')])
+    expect(nodenext).toBe('')
+    expect(bundler).toBe('')
   }, 120_000)
 })
