@@ -73,7 +73,14 @@ export interface EntraTokenRequest {
   /** `client_assertion_type`. */
   clientAssertionType: string | undefined
   /** `iss`, `sub` and `aud` of the assertion, when it decodes. */
-  assertionClaims?: { iss?: unknown; sub?: unknown; aud?: unknown }
+  assertionClaims?: {
+    /** `iss`: the issuer. */
+    iss?: unknown
+    /** `sub`: `system:serviceaccount:<namespace>:<service account>`. */
+    sub?: unknown
+    /** `aud`: a string or a list. */
+    aud?: unknown
+  }
   /** The `AADSTS` code of the answer, or `undefined` when a token was issued. */
   errorCode: string | undefined
 }
