@@ -13,12 +13,39 @@ import { BENCH_DIR, emit, median, OUT_DIR, row, runNode, scenarioArgs } from '..
 const SELF = fileURLToPath(import.meta.url)
 const SCENARIO = '6. Cold start'
 
+const BUNDLE = join(OUT_DIR, 'bundle', 'podcreds-chain.mjs')
+
+/**
+ * Experiment (not what we ship): @podcreds/chain's dist bundled into ONE file with esbuild (taken
+ * from the root's vite install), the lazily loaded dependencies left external — to show how much
+ * of the import time is Node's per-file ESM loading. Returns null when esbuild is not there.
+ */
+async function buildBundle() {
+  try {
+    const viteRequire = createRequire(createRequire(join(BENCH_DIR, 'package.json')).resolve('vite'))
+    const esbuild = viteRequire('esbuild')
+    const entry = join(BENCH_DIR, 'node_modules', '@podcreds', 'chain', 'dist', 'index.js')
+    await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      outfile: BUNDLE,
+      logLevel: 'silent',
+      external: ['undici', 'fast-xml-parser', 'jose', 'jose/*', 'lru-cache', '@aws-sdk/*', '@smithy/*'],
+    })
+    return BUNDLE
+  } catch {
+    return null
+  }
+}
+
 async function worker(side) {
   // Timed from here: Node's own start-up is the same for both sides and not counted.
   const t0 = performance.now()
   let provider
-  if (side === 'ours') {
-    const { defaultChain } = await import('@podcreds/chain')
+  if (side === 'ours' || side === 'bundled') {
+    const { defaultChain } = await import(side === 'ours' ? '@podcreds/chain' : pathToFileURL(BUNDLE).href)
     const t1 = performance.now()
     provider = defaultChain()
     const c = await provider()
@@ -78,15 +105,18 @@ if (args.worker) {
     rows.push(row(SCENARIO, 'import + first resolve', { ours: 'missing', sdk: 'missing', note: missing }))
   } else {
     try {
-      const results = { ours: [], sdk: [] }
+      const results = { ours: [], sdk: [], bundled: [] }
       let oursMissing = null
+      const bundle = await buildBundle()
       for (let i = 0; i < runs; i++) {
-        for (const side of i % 2 === 0 ? ['sdk', 'ours'] : ['ours', 'sdk']) {
+        const sides = i % 2 === 0 ? ['sdk', 'ours'] : ['ours', 'sdk']
+        if (bundle) sides.push('bundled')
+        for (const side of sides) {
           try {
             results[side].push(await runNode(SELF, ['--worker', side], { env: podEnv }))
           } catch (err) {
+            if (side === 'sdk') throw err
             if (side === 'ours') oursMissing = String(err.message).split('\n').slice(0, 3).join(' ')
-            else throw err
           }
         }
       }
@@ -138,6 +168,17 @@ if (args.worker) {
             note: 'defaultChain()() vs defaultProvider()(), emulator Pod Identity env',
           }),
         )
+        if (results.bundled.length > 0) {
+          rows.push(
+            row(SCENARIO, 'experiment: import time of @podcreds/chain bundled into one file', {
+              ours: m('bundled', 'importMs'),
+              sdk: m('sdk', 'importMs'),
+              unit: 'ms',
+              goal: 'informational (not shipped)',
+              note: `esbuild, lazy dependencies external; first resolve ${m('bundled', 'resolveMs').toFixed(1)} ms. The shipped dist is ${graph.ours?.files ?? '?'} ESM files: Node loads each separately`,
+            }),
+          )
+        }
         if (graph.ours && graph.sdk) {
           const thirdParty = (g) => g.packages.filter((p) => !p.startsWith('@podcreds/'))
           rows.push(
