@@ -1,6 +1,6 @@
 // Child process running one side of a virtual-time scenario: `--opt config=<json>`.
 import { join } from 'node:path'
-import { refreshing } from './podcreds.mjs'
+import { CredentialsError, refreshing } from './podcreds.mjs'
 import { simulate } from './simulate.mjs'
 import { BENCH_DIR, emit, runNode, scenarioArgs } from './util.mjs'
 
@@ -17,11 +17,12 @@ if (process.argv[1] === WORKER) {
   const args = scenarioArgs()
   const config = JSON.parse(args.opts.config)
   let result
+  const errorClass = (await CredentialsError()).value
   if (config.side === 'ours') {
     const { value, missing } = await refreshing()
-    result = value ? await simulate(config, value) : { side: 'ours', missing }
+    result = value ? await simulate(config, value, errorClass) : { side: 'ours', missing }
   } else {
-    result = await simulate(config, null)
+    result = await simulate(config, null, errorClass)
   }
   emit(args.json, result)
 }

@@ -12,7 +12,7 @@ export const START = Date.UTC(2026, 0, 1, 0, 0, 0)
  *   lifetimeMs, latencyMs, seed, outage?: { fromMs, toMs } (relative to START),
  *   agent?: 'fresh' | 'renew-3h' | 'renew-late', perPod?: boolean }
  */
-export async function simulate(config, refreshing) {
+export async function simulate(config, refreshing, CredentialsError = null) {
   const {
     side,
     pods: podCount,
@@ -78,10 +78,13 @@ export async function simulate(config, refreshing) {
           if (down) {
             totals.sourceFailures++
             pod.hadOutageFailure = true
-            const err = new Error('connect ECONNREFUSED 127.0.0.1:80 (benchmark outage)')
-            err.code = 'ERR_NETWORK'
-            err.retryable = true
-            reject(err)
+            // What fromContainer() raises for a refused connection (same object on both sides).
+            const message = 'connect ECONNREFUSED 127.0.0.1:80 (benchmark outage)'
+            reject(
+              CredentialsError
+                ? new CredentialsError(message, { code: 'ERR_NETWORK', retryable: true })
+                : Object.assign(new Error(message), { code: 'ERR_NETWORK', retryable: true }),
+            )
             return
           }
           const now = vt.now

@@ -50,6 +50,10 @@ for (const minutes of [10, 30, 50]) {
   }
   const o = f(ours)
   const s = f(sdk)
+  const recovery = (x) =>
+    x.affected === 0
+      ? 'n/a (no failed call)'
+      : `${x.recoveryMedian.toFixed(1)} s / ${x.recoveryMax.toFixed(1)} s`
   if (minutes === 30) {
     // Source calls per minute of all processes, from 15 min before to 20 min after the outage.
     const from = outageStart / MINUTE - 15
@@ -90,8 +94,8 @@ for (const minutes of [10, 30, 50]) {
       note: `mean over processes that called the dead source (ours ${o.affected}, SDK ${s.affected} of ${pods}); busiest minute of one process: ours ${o.peak}, SDK ${s.peak}`,
     }),
     row(SCENARIO, `${label}: time to recover after the outage (median / max)`, {
-      ours: `${o.recoveryMedian.toFixed(1)} s / ${o.recoveryMax.toFixed(1)} s`,
-      sdk: `${s.recoveryMedian.toFixed(1)} s / ${s.recoveryMax.toFixed(1)} s`,
+      ours: recovery(o),
+      sdk: recovery(s),
       ratio: s.recoveryMedian > 0 ? o.recoveryMedian / s.recoveryMedian : null,
       goal: 'within one backoff period (≤ 60 s)',
       met: o.recoveryMax <= 60,
