@@ -57,7 +57,7 @@ function publishedBytes(dir, pkg) {
   return bytes
 }
 
-/** `{ packages, bytes, list }` of the runtime closure of `name` as resolved from `fromDir`. */
+/** `{ packages, bytes, list }` of the runtime closure of `name` (or several names) from `fromDir`. */
 export function footprint(name, fromDir) {
   const seen = new Map()
   const visit = (depName, from) => {
@@ -69,7 +69,7 @@ export function footprint(name, fromDir) {
     seen.set(id, publishedBytes(dir, pkg))
     for (const dep of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) visit(dep, dir)
   }
-  visit(name, fromDir)
+  for (const n of [name].flat()) visit(n, fromDir)
   let bytes = 0
   for (const b of seen.values()) bytes += b
   const largest = [...seen.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3)

@@ -199,6 +199,7 @@ if (args.worker) {
   for (const [ours, sdk, label] of [
     ['@podcreds/chain', '@aws-sdk/credential-provider-node', 'default chain'],
     ['@podcreds/web-identity', '@aws-sdk/credential-provider-web-identity', 'web identity'],
+    [['@podcreds/container', '@podcreds/refresh'], '@aws-sdk/credential-provider-http', 'Pod Identity only'],
   ]) {
     const o = footprint(ours, BENCH_DIR)
     const s = footprint(sdk, BENCH_DIR)
@@ -209,7 +210,7 @@ if (args.worker) {
         sdk: s.packages,
         goal: '≤ 1/3 of SDK',
         met: o.packages * 3 <= s.packages,
-        note: `${ours} vs ${sdk}`,
+        note: `${[ours].flat().join(' + ')} vs ${sdk}`,
       }),
       row(SCENARIO, `install footprint, ${label}: bytes`, {
         ours: o.bytes / 1e6,
