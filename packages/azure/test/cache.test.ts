@@ -201,4 +201,14 @@ describe('getToken options', () => {
     expect((await credential.getToken(SCOPE)).token).toBe('SECRETCANARYACCESS.2')
     expect(clock.pending()).toBe(0)
   })
+
+  it('[Symbol.dispose] is close()', async () => {
+    const { clock, credential } = setup((n) => tokenReply(`SECRETCANARYACCESS.${n}`, 3600))
+    await credential.getToken(SCOPE)
+    expect(clock.pending()).toBe(1)
+
+    credential[Symbol.dispose]()
+
+    expect(clock.pending()).toBe(0)
+  })
 })
