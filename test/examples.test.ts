@@ -2,7 +2,7 @@
 // real CLI's lint and are byte for byte what `podcreds trust-policy generate` prints, the
 // Kubernetes manifests agree with the policies and READMEs, and every README embedding an example
 // embeds its current text (issue 9, "examples/ holds runnable, type-checked examples").
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -242,6 +242,7 @@ describe('examples/kubernetes manifests', () => {
     const deployment = kind(yamlDocuments(join(K8S, 'pod-identity/manifests/deployment.yaml')), 'Deployment')
     const readme = read('examples/kubernetes/pod-identity/README.md').replace(/\\\n\s*/g, '')
     const policy = JSON.parse(read('examples/kubernetes/pod-identity/iam/trust-policy.json'))
+    const terraform = read('examples/kubernetes/pod-identity/iam/pod-identity.tf')
     const name = field(account, 'name')
     const namespace = field(account, 'namespace')
 
@@ -258,6 +259,12 @@ describe('examples/kubernetes manifests', () => {
       `aws eks create-pod-identity-association --cluster-name my-cluster --namespace ${namespace} --service-account ${name} --role-arn arn:aws:iam::${ACCOUNT}:role/checkout-pod-identity`,
     )
     expect(readme).toContain('aws iam create-role --role-name checkout-pod-identity')
+    expect(terraform).toMatch(
+      /^\s*assume_role_policy\s*=\s*file\("\$\{path\.module\}\/trust-policy\.json"\)$/m,
+    )
+    expect(terraform).toMatch(/^\s*name\s*=\s*"checkout-pod-identity"$/m)
+    expect(terraform).toMatch(new RegExp(`^\\s*namespace\\s*=\\s*"${namespace}"$`, 'm'))
+    expect(terraform).toMatch(new RegExp(`^\\s*service_account\\s*=\\s*"${name}"$`, 'm'))
     expect(policy.Statement[0].Principal).toEqual({ Service: 'pods.eks.amazonaws.com' })
     expect(policy.Statement[0].Action).toEqual(['sts:AssumeRole', 'sts:TagSession'])
     expect(policy.Statement[0].Condition.StringEquals).toEqual({
@@ -340,5 +347,27 @@ describe('READMEs embed the examples as they are', () => {
         expect(existsSync(join(ROOT, file ?? '')), `${readme} → ${file}`).toBe(true)
       }
     }
+  })
+})
+
+// Terraform is optional here: the check runs where `terraform` is on PATH (it needs no provider
+// and no network), and says why it was skipped elsewhere.
+const terraformVersion = spawnSync('terraform', ['version'], { encoding: 'utf8' })
+const hasTerraform = terraformVersion.status === 0
+if (!hasTerraform) console.warn('examples: terraform fmt check skipped, `terraform` is not on PATH')
+
+describe.skipIf(!hasTerraform)('examples/kubernetes Terraform', () => {
+  it.each([
+    'examples/kubernetes/irsa/iam/trust-policy.tf',
+    'examples/kubernetes/pod-identity/iam/pod-identity.tf',
+  ])('%s is in canonical `terraform fmt` form', (file) => {
+    const res = spawnSync('terraform', ['fmt', '-check', '-diff', '-'], {
+      input: read(file),
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, TF_CLI_CONFIG_FILE: '/dev/null', CHECKPOINT_DISABLE: '1' },
+    })
+
+    expect(res.stdout).toBe('')
+    expect(res.status).toBe(0)
   })
 })
