@@ -17,14 +17,14 @@ import {
 } from '@azure/core-rest-pipeline'
 import { CredentialUnavailableError, workloadIdentityCredential } from '@podcreds/azure'
 import type { CredentialsError } from '@podcreds/core'
-import { type Emulator, startEmulator } from '@podcreds/emulator'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-// Not yet exported from @podcreds/emulator's index (the lead wires it into startEmulator()).
 import {
+  type Emulator,
   type EntraEndpoint,
   type EntraFederatedCredential,
+  startEmulator,
   startEntraEndpoint,
-} from '../packages/emulator/src/startEntraEndpoint.js'
+} from '@podcreds/emulator'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
 const CLIENT = '5f1a2b3c-0000-4000-8000-00000000c1d1'
@@ -353,5 +353,23 @@ describe('startEntraEndpoint, directly', () => {
     await expect(
       startEntraEndpoint({ jwks: { keys: [] }, federatedCredentials: [{ clientId: CLIENT } as never] }),
     ).rejects.toThrow(/federatedCredentials\[0\]\.tenantId/)
+  })
+})
+
+describe('startEmulator() as an AKS pod (azureEnv)', () => {
+  it('gets an Entra access token for the emulated workload identity, and the endpoint vouches for it', async () => {
+    const emulator = await startEmulator()
+    try {
+      const credential = workloadIdentityCredential({ env: emulator.azureEnv })
+      const token = await credential.getToken('https://resource.podcreds.test/.default')
+      expect(token.tokenType).toBe('Bearer')
+      expect(token.expiresOnTimestamp).toBeGreaterThan(Date.now())
+      expect(emulator.azureEnv.AZURE_AUTHORITY_HOST).toBe(emulator.entraUrl)
+      // A second call is served from the refresh engine's cache.
+      expect((await credential.getToken('https://resource.podcreds.test/.default')).token).toBe(token.token)
+      credential.close()
+    } finally {
+      await emulator.close()
+    }
   })
 })

@@ -56,6 +56,14 @@ export interface Emulator {
    * `AWS_ENDPOINT_URL_S3` and `AWS_EC2_METADATA_DISABLED`.
    */
   readonly irsaEnv: Readonly<Record<string, string>>
+  /**
+   * A pod on AKS with Entra Workload ID: `AZURE_AUTHORITY_HOST` (the emulated Entra token
+   * endpoint), `AZURE_TENANT_ID`, `AZURE_CLIENT_ID` and `AZURE_FEDERATED_TOKEN_FILE` (audience
+   * `api://AzureADTokenExchange`), as the workload-identity webhook injects them.
+   */
+  readonly azureEnv: Readonly<Record<string, string>>
+  /** Base URL of the emulated Entra token endpoint (`POST /<tenant>/oauth2/v2.0/token`). */
+  readonly entraUrl: string
   /** Base URL of the Pod Identity agent; credentials at `<agentUrl>/v1/credentials`. */
   readonly agentUrl: string
   /** Base URL of STS (`AssumeRoleWithWebIdentity`, signed `GetCallerIdentity`). */
@@ -74,6 +82,8 @@ export interface Emulator {
     readonly podIdentity: string
     /** `<tokenDir>/token` (audience `sts.amazonaws.com`). */
     readonly irsa: string
+    /** `<tokenDir>/azure-identity-token` (audience `api://AzureADTokenExchange`). */
+    readonly azure: string
   }
   /** The Pod Identity associations in force (for printing: which service account gets which role). */
   readonly associations: readonly EmulatorAssociation[]

@@ -20,4 +20,17 @@ export {
   DEFAULT_TOKEN_LIFETIME_MS,
   startEmulator,
 } from './startEmulator.js'
+export type {
+  EntraEndpoint,
+  EntraEndpointOptions,
+  EntraFederatedCredential,
+  EntraIssuedToken,
+  EntraJsonWebKeySet,
+  EntraTokenRequest,
+} from './startEntraEndpoint.js'
+export {
+  DEFAULT_ENTRA_TOKEN_LIFETIME_MS,
+  ENTRA_TOKEN_EXCHANGE_AUDIENCE,
+  startEntraEndpoint,
+} from './startEntraEndpoint.js'
 export type { TrustPolicy, TrustPolicyStatement } from './TrustPolicy.js'

@@ -32,6 +32,7 @@ import { type Lifecycle, listen } from './internal/server.js'
 import { handleSts } from './internal/sts.js'
 import { createTokenVolume } from './internal/tokenVolume.js'
 import { createXmlWriter } from './internal/xml.js'
+import { ENTRA_TOKEN_EXCHANGE_AUDIENCE, startEntraEndpoint } from './startEntraEndpoint.js'
 import type { TrustPolicy } from './TrustPolicy.js'
 
 /** @defaultValue 3_600_000 (1 h): STS's default session; see {@link EmulatorOptions.credentialLifetimeMs}. */
@@ -44,6 +45,10 @@ export const DEFAULT_ACCOUNT_ID = '111122223333'
 /** The file names EKS uses in its projected volumes. */
 const POD_IDENTITY_FILE = 'eks-pod-identity-token'
 const IRSA_FILE = 'token'
+const AZURE_FILE = 'azure-identity-token'
+// Fixed, recognisable ids of the emulated AKS workload identity.
+const AZURE_TENANT_ID = '72f988bf-0000-4000-8000-00000000e0a1'
+const AZURE_CLIENT_ID = '00000000-0000-4000-8000-0000000c11e7'
 
 const OPTION_KEYS = new Set([
   'credentialLifetimeMs',
@@ -102,6 +107,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faults = createFaultState()
   const lifecycle: Lifecycle = { pending: new Set(), closed: false }
   const servers: Server[] = []
+  const closers: (() => Promise<void>)[] = []
   const rootDir = await realpath(await mkdtemp(join(tmpdir(), 'podcreds-emulator-')))
   const tokenDir = join(rootDir, 'serviceaccount')
   const cache: AgentCache = new Map()
@@ -143,6 +149,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           }),
       ),
     )
+    await Promise.all(closers.map((close) => close()))
     await chain.catch(() => undefined)
     await rm(rootDir, { recursive: true, force: true })
   }
@@ -177,14 +184,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     await mkdir(tokenDir, { mode: 0o755 })
     const volume = createTokenVolume(tokenDir)
-    const tokens = { podIdentity: '', irsa: '' }
+    const tokens = { podIdentity: '', irsa: '', azure: '' }
     const mintPodIdentity = (): Promise<string> => context.issuer.mint({ audience: POD_IDENTITY_AUDIENCE })
     const mintIrsa = (): Promise<string> => context.issuer.mint({ audience: 'sts.amazonaws.com' })
     const writeTokens = async (which: TokenKind, initial: boolean): Promise<void> => {
       if (which !== 'irsa') tokens.podIdentity = await mintPodIdentity()
       if (which !== 'pod-identity') tokens.irsa = await mintIrsa()
+      if (which === 'all')
+        tokens.azure = await context.issuer.mint({ audience: ENTRA_TOKEN_EXCHANGE_AUDIENCE })
       if (lifecycle.closed) return
-      await volume.write({ [POD_IDENTITY_FILE]: tokens.podIdentity, [IRSA_FILE]: tokens.irsa }, clock.now())
+      await volume.write(
+        { [POD_IDENTITY_FILE]: tokens.podIdentity, [IRSA_FILE]: tokens.irsa, [AZURE_FILE]: tokens.azure },
+        clock.now(),
+      )
       if (!initial) rotations += 1
     }
     const rotate = (which: TokenKind, initial = false): Promise<void> => {
@@ -204,7 +216,28 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
     schedule()
 
-    const tokenFiles = { podIdentity: join(tokenDir, POD_IDENTITY_FILE), irsa: join(tokenDir, IRSA_FILE) }
+    const tokenFiles = {
+      podIdentity: join(tokenDir, POD_IDENTITY_FILE),
+      irsa: join(tokenDir, IRSA_FILE),
+      azure: join(tokenDir, AZURE_FILE),
+    }
+    // Entra Workload ID (AKS) trusts the same issuer through a federated identity credential.
+    const federated = {
+      clientId: AZURE_CLIENT_ID,
+      tenantId: AZURE_TENANT_ID,
+      issuer: issuerUrl,
+      subject: `system:serviceaccount:${settings.namespace}:${settings.serviceAccount}`,
+    }
+    const entra = await startEntraEndpoint({
+      jwks: () => context.issuer.jwks(),
+      federatedCredentials: [federated],
+      clock,
+    })
+    closers.push(() => entra.close())
+    const azureEnv: Record<string, string> = {
+      ...entra.envFor(federated),
+      AZURE_FEDERATED_TOKEN_FILE: tokenFiles.azure,
+    }
     const common = {
       AWS_REGION: settings.region,
       AWS_DEFAULT_REGION: settings.region,
@@ -231,6 +264,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const emulator: Emulator = {
       env: Object.freeze(env),
       irsaEnv: Object.freeze(irsaEnv),
+      azureEnv: Object.freeze(azureEnv),
+      entraUrl: entra.url,
       agentUrl: agent.url,
       stsUrl: sts.url,
       issuerUrl,

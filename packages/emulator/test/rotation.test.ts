@@ -28,14 +28,19 @@ describe('kubelet-style token rotation', () => {
     const after = await layout(emulator.tokenDir)
 
     expect(before.data).toMatch(/^\.\.\d{4}_\d\d_\d\d_\d\d_\d\d_\d\d\.\d+$/)
-    expect(before.entries).toEqual([before.data, '..data', 'eks-pod-identity-token', 'token'].sort())
+    expect(before.entries).toEqual(
+      [before.data, '..data', 'azure-identity-token', 'eks-pod-identity-token', 'token'].sort(),
+    )
     expect(before.links).toEqual({
+      'azure-identity-token': '..data/azure-identity-token',
       'eks-pod-identity-token': '..data/eks-pod-identity-token',
       token: '..data/token',
     })
     expect(after.data).not.toBe(before.data)
     // The old timestamped dir is gone; no ..data_tmp is left behind.
-    expect(after.entries).toEqual([after.data, '..data', 'eks-pod-identity-token', 'token'].sort())
+    expect(after.entries).toEqual(
+      [after.data, '..data', 'azure-identity-token', 'eks-pod-identity-token', 'token'].sort(),
+    )
     expect(await readFile(emulator.tokenFiles.podIdentity, 'utf8')).not.toBe(oldPod)
     expect(await readFile(emulator.tokenFiles.irsa, 'utf8')).not.toBe(oldIrsa)
     expect(emulator.stats().rotations).toBe(1)
