@@ -1,0 +1,570 @@
+// Issue 11, "Secrets": a canary secret key, session token, service-account token (and a URL
+// password) flow through every path — success, each error, explain(), stats(), diagnostics-channel
+// messages, logger calls, util.inspect of every public object, and the CLI (doctor --json,
+// token inspect, credential-process). Everything is captured and grepped; the one exempt stream
+// is credential-process's stdout, where the secrets must be present (and nowhere else).
+import { spawn } from 'node:child_process'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { existsSync } from 'node:fs'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import type { ServerResponse } from 'node:http'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { format, inspect } from 'node:util'
+import { chain, defaultChain, explain, fromEnv } from '@podcreds/chain'
+import { checkEndpoint, fromContainer } from '@podcreds/container'
+import { CredentialsError, redactCredentials } from '@podcreds/core'
+import { refreshing } from '@podcreds/refresh'
+import { decodeToken, inspectToken, readToken } from '@podcreds/token'
+import { fromWebIdentity } from '@podcreds/web-identity'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { Recorder } from './helpers.js'
+import {
+  agentBody,
+  CANARIES,
+  CANARY_KEY_ID,
+  CANARY_PASSWORD,
+  CANARY_SECRET,
+  CANARY_SESSION,
+  CANARY_TOKEN,
+  CANARY_TOKEN_SIGNATURE,
+  errorTexts,
+  leaks,
+  recordingLogger,
+  startRecorder,
+  stsBody,
+  stsError,
+  tempDir,
+  VirtualClock,
+} from './helpers.js'
+
+const CHANNELS = [
+  'podcreds:refresh:start',
+  'podcreds:refresh:success',
+  'podcreds:refresh:unchanged',
+  'podcreds:refresh:failure',
+  'podcreds:refresh:stale',
+]
+const ROLE = 'arn:aws:iam::123456789012:role/hardening'
+
+/** Everything any path printed, with where it came from. */
+const captured: { where: string; text: string }[] = []
+const capture = (where: string, ...values: unknown[]): void => {
+  for (const value of values) {
+    if (typeof value === 'string') captured.push({ where, text: value })
+    else {
+      captured.push({ where, text: inspect(value, { depth: 12, showHidden: true }) })
+      captured.push({ where, text: format('%o %O %j %s', value, value, value, value) })
+      try {
+        captured.push({ where, text: JSON.stringify(value) ?? '' })
+      } catch {
+        // circular: inspect covered it
+      }
+    }
+  }
+}
+const captureError = (where: string, error: unknown): void => {
+  for (const text of errorTexts(error)) captured.push({ where, text })
+}
+beforeEach(() => {
+  captured.length = 0
+})
+const expectCapturedClean = (): void => {
+  const leaked = captured
+    .filter(({ text }) => leaks(text).length > 0)
+    .map(({ where, text }) => `${where}: ${text.slice(0, 300)}`)
+  expect(leaked).toEqual([])
+}
+
+let agent: Recorder
+let sts: Recorder
+let files: Awaited<ReturnType<typeof tempDir>>
+let tokenFile: string
+const log = recordingLogger()
+const channelMessages: unknown[] = []
+const onChannel = (message: unknown): void => {
+  channelMessages.push(message)
+}
+
+beforeAll(async () => {
+  for (const name of CHANNELS) subscribe(name, onChannel)
+  files = await tempDir()
+  tokenFile = await files.write('token', `${CANARY_TOKEN}\n`)
+  // The agent answers by path: the credentials, or a hostile error that echoes every secret.
+  agent = await startRecorder((req, res: ServerResponse) => {
+    // A hostile agent echoes what it was sent: the token, twice. It cannot know credentials it never
+    // issued to this caller, so those are not echoed here.
+    const echo = `token=${req.headers.authorization} auth=${req.headers.authorization}`
+    switch (req.url) {
+      case '/v1/credentials':
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(agentBody())
+      case '/400':
+        return void res.writeHead(400, { 'content-type': 'text/plain' }).end(`invalid token: ${echo}`)
+      case '/403':
+        return void res.writeHead(403).end(`AccessDenied ${echo}`)
+      case '/500':
+        return void res.writeHead(500).end(`panic\n${echo}\n${'x'.repeat(2000)}`)
+      case '/bad-json':
+        return void res.writeHead(200).end(`${agentBody().slice(0, -3)} ${echo}`)
+      case '/past':
+        return void res.writeHead(200).end(agentBody({ Expiration: '2001-01-01T00:00:00Z' }))
+      case '/types':
+        return void res.writeHead(200).end(agentBody({ Expiration: CANARY_SECRET, Token: 7 }))
+      case '/redirect':
+        return void res
+          .writeHead(302, { location: `http://u:${CANARY_PASSWORD}@169.254.169.254/?${echo}` })
+          .end(echo)
+      default:
+        return void res.writeHead(404).end(`no association ${echo}`)
+    }
+  })
+  sts = await startRecorder((_req, res: ServerResponse, body) => {
+    const role = new URLSearchParams(body).get('RoleArn') ?? ''
+    const token = new URLSearchParams(body).get('WebIdentityToken') ?? ''
+    const echo = `${token} (${token})`
+    const route = (name: string): boolean => role.endsWith(`-${name}`)
+    if (route('ok')) return void res.writeHead(200, { 'content-type': 'text/xml' }).end(stsBody())
+    if (route('denied'))
+      return void res.writeHead(403).end(stsError('AccessDenied', `Not authorized ${echo}`))
+    if (route('invalid')) return void res.writeHead(400).end(stsError('InvalidIdentityToken', echo))
+    if (route('throttled')) return void res.writeHead(400).end(stsError('Throttling', echo))
+    if (route('html')) return void res.writeHead(502).end(`<html>${echo}`)
+    if (route('doctype')) return void res.writeHead(200).end(`<!DOCTYPE x>${stsBody()}`)
+    if (route('malformed')) return void res.writeHead(200).end(stsBody().slice(0, -40))
+    return void res.writeHead(200).end(stsBody({ expiration: 'never' }))
+  })
+})
+
+afterAll(async () => {
+  for (const name of CHANNELS) unsubscribe(name, onChannel)
+  await agent.close()
+  await sts.close()
+  await files.cleanup()
+})
+
+const container = (path: string, extra: Parameters<typeof fromContainer>[0] = {}) =>
+  fromContainer({
+    fullUri: `${agent.origin}${path}`,
+    authorizationTokenFile: tokenFile,
+    maxAttempts: 2,
+    logger: log.logger,
+    random: () => 0,
+    env: {},
+    ...extra,
+  })
+
+const webIdentity = (name: string) =>
+  fromWebIdentity({
+    tokenFile,
+    roleArn: `${ROLE}-${name}`,
+    region: 'eu-west-1',
+    endpoint: sts.origin,
+    maxAttempts: 2,
+    logger: log.logger,
+    random: () => 0,
+    env: {},
+  })
+
+describe('library paths', () => {
+  it('success: credentials print redacted everywhere, and the secrets really flowed', async () => {
+    const provider = container('/v1/credentials')
+    const credentials = await provider()
+    // Non-vacuous: the canaries went through.
+    expect(credentials.secretAccessKey).toBe(CANARY_SECRET)
+    expect(credentials.sessionToken).toBe(CANARY_SESSION)
+    expect(agent.hits.at(-1)?.headers.authorization).toBe(CANARY_TOKEN)
+    capture(
+      'container credentials',
+      credentials,
+      String(credentials),
+      `${credentials}`,
+      redactCredentials(credentials),
+    )
+    capture('container provider', provider, await provider.describe())
+
+    const irsa = webIdentity('ok')
+    const assumed = await irsa()
+    expect(assumed.secretAccessKey).toBe(CANARY_SECRET)
+    expect(new URLSearchParams(sts.hits.at(-1)?.body).get('WebIdentityToken')).toBe(CANARY_TOKEN)
+    capture('web identity credentials', assumed, irsa, await irsa.describe())
+
+    const token = await readToken(tokenFile)
+    capture('token views', decodeToken(token), inspectToken(token, { now: Date.now() }))
+    capture('checkEndpoint', checkEndpoint(`https://agent.example/`))
+    expectCapturedClean()
+  })
+
+  it.each(['/400', '/403', '/500', '/bad-json', '/past', '/types', '/redirect', '/404'])(
+    'container error %s: message, stack, inspect, JSON, cause — clean',
+    async (path) => {
+      const error = await container(path)().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(CredentialsError)
+      captureError(`container ${path}`, error)
+      expectCapturedClean()
+    },
+  )
+
+  it('container errors from configuration: password in the URI, CR/LF token, unreadable file', async () => {
+    const errors = [
+      await fromContainer({
+        env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://u:${CANARY_PASSWORD}@127.0.0.1:${agent.port}/` },
+      })().catch((e: unknown) => e),
+      await fromContainer({
+        env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://u:${CANARY_PASSWORD}@169.254.169.254/` },
+      })().catch((e: unknown) => e),
+      await fromContainer({
+        env: {
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/v1/credentials`,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN: `${CANARY_TOKEN}\r\nX: y`,
+        },
+      })().catch((e: unknown) => e),
+      await container('/v1/credentials', { authorizationTokenFile: join(files.dir, 'missing') })().catch(
+        (e: unknown) => e,
+      ),
+      (() => {
+        try {
+          fromContainer({
+            fullUri: `http://u:${CANARY_PASSWORD}@127.0.0.1/`,
+            authorizationToken: CANARY_TOKEN,
+          })
+        } catch (e) {
+          return e
+        }
+      })(),
+      (() => {
+        try {
+          fromContainer({ fullUri: `${agent.origin}/`, authorizationToken: `${CANARY_TOKEN}\nx` })
+        } catch (e) {
+          return e
+        }
+      })(),
+    ]
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(Error)
+      captureError('container configuration', error)
+    }
+    expectCapturedClean()
+  })
+
+  it.each(['denied', 'invalid', 'throttled', 'html', 'doctype', 'malformed', 'bad-date'])(
+    'web identity error %s: clean',
+    async (name) => {
+      const error = await webIdentity(name)().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(CredentialsError)
+      captureError(`sts ${name}`, error)
+      expectCapturedClean()
+    },
+  )
+
+  it('refresh engine: events, channel messages, logger lines, stats and errors through success and failure', async () => {
+    const clock = new VirtualClock(Date.now())
+    const events: unknown[] = []
+    let path = '/v1/credentials'
+    const engine = refreshing((props) => container(path, { clock: undefined })(props), {
+      clock,
+      logger: log.logger,
+      onEvent: (event) => events.push(event),
+    })
+    try {
+      const credentials = await engine()
+      expect(credentials.secretAccessKey).toBe(CANARY_SECRET)
+      capture('engine', engine, engine.stats())
+      for (const failing of ['/400', '/500', '/bad-json', '/403']) {
+        path = failing
+        const error = await engine.refresh().catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(CredentialsError)
+        captureError(`engine refresh ${failing}`, error)
+        capture(`engine stats after ${failing}`, engine.stats(), engine.stats().lastError)
+      }
+      // Past expiry with the source failing: ERR_CREDENTIALS_EXPIRED carrying the cause.
+      await clock.advance(Date.UTC(2099, 0, 1) - clock.now() + 1000)
+      const expired = await engine().catch((e: unknown) => e)
+      captureError('engine expired', expired)
+      // A source that first succeeds, then throws a foreign (non-podcreds) error echoing the secrets
+      // it handed out: the engine scrubs what it holds from stats, events and log lines.
+      let foreignCalls = 0
+      const foreignClock = new VirtualClock(Date.now())
+      const foreign = refreshing(
+        async () => {
+          if (foreignCalls++ === 0) return container('/v1/credentials')()
+          throw new Error(`boom ${CANARY_SECRET} ${CANARY_SESSION}`)
+        },
+        { clock: foreignClock, logger: log.logger, onEvent: (event) => events.push(event) },
+      )
+      await foreign()
+      await foreign.refresh().catch((e: unknown) => e)
+      const fresh = refreshing(container('/v1/credentials'), {
+        clock: new VirtualClock(Date.now()),
+        logger: log.logger,
+      })
+      await fresh()
+      capture('fresh engine', fresh, fresh.stats())
+      fresh.close()
+      await foreign().catch(() => undefined)
+      capture('foreign engine stats', foreign.stats())
+      foreign.close()
+    } finally {
+      engine.close()
+    }
+    expect(events.length).toBeGreaterThan(5)
+    expect(channelMessages.length).toBeGreaterThan(5)
+    capture('events', ...events)
+    capture('channel messages', ...channelMessages)
+    capture('logger', ...log.lines)
+    expectCapturedClean()
+  })
+
+  it('chain, defaultChain and explain(): success, failure, exhausted, dry run', async () => {
+    const envKeys = {
+      AWS_ACCESS_KEY_ID: CANARY_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: CANARY_SECRET,
+      AWS_SESSION_TOKEN: CANARY_SESSION,
+    }
+    const podIdentity = {
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/v1/credentials`,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
+    }
+    const irsa = {
+      AWS_ROLE_ARN: `${ROLE}-ok`,
+      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_STS: sts.origin,
+    }
+    const envs: Record<string, Record<string, string>>[] = [
+      { 'env keys': envKeys },
+      { 'pod identity': podIdentity },
+      { irsa },
+      { 'irsa denied': { ...irsa, AWS_ROLE_ARN: `${ROLE}-denied` } },
+      { 'broken agent': { ...podIdentity, AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/400` } },
+      {
+        'password in uri': {
+          ...podIdentity,
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://u:${CANARY_PASSWORD}@127.0.0.1:${agent.port}/v1/credentials`,
+        },
+      },
+      {
+        'inline token': {
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/v1/credentials`,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN: CANARY_TOKEN,
+        },
+      },
+      { nothing: {} },
+      { everything: { ...envKeys, ...podIdentity, ...irsa } },
+    ]
+    for (const entry of envs) {
+      const [name, env] = Object.entries(entry)[0]!
+      const provider = defaultChain({
+        env,
+        sdkFallback: false,
+        logger: log.logger,
+        webIdentity: { maxAttempts: 1 },
+        container: { maxAttempts: 1 },
+      })
+      try {
+        const result = await provider().catch((e: unknown) => e)
+        if (result instanceof Error) captureError(`defaultChain ${name}`, result)
+        else capture(`defaultChain ${name} credentials`, result)
+        capture(`defaultChain ${name}`, provider, provider.stats())
+      } finally {
+        provider.close()
+      }
+      for (const dryRun of [true, false]) {
+        const explanation = await explain({
+          env,
+          sdkFallback: false,
+          dryRun,
+          webIdentity: { maxAttempts: 1 },
+          container: { maxAttempts: 1 },
+        })
+        capture(`explain ${name} dryRun=${dryRun}`, explanation, String(explanation), explanation.links)
+      }
+    }
+    const custom = chain(
+      { name: 'env', provider: fromEnv({ env: {} }) },
+      { name: 'agent', provider: container('/403') },
+    )
+    captureError('chain', await custom().catch((e: unknown) => e))
+    capture('logger', ...log.lines)
+    capture('channel messages', ...channelMessages)
+    expectCapturedClean()
+  })
+})
+
+// ---- the CLI, as users run it ---------------------------------------------------------------
+
+const BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url))
+
+function run(
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    child.on('error', reject)
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+    child.stdin.end(stdin)
+  })
+}
+
+describe.runIf(existsSync(BIN))('CLI output', () => {
+  let home: string
+  let base: Record<string, string>
+  beforeAll(() => {
+    home = join(files.dir, 'home')
+    base = {
+      HOME: home,
+      XDG_CACHE_HOME: join(home, '.cache'),
+      AWS_CONFIG_FILE: join(home, 'nonexistent-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'nonexistent-credentials'),
+      AWS_EC2_METADATA_DISABLED: 'true',
+    }
+  })
+
+  const podIdentity = () => ({
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/v1/credentials`,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
+  })
+  const irsa = (role = 'ok') => ({
+    AWS_ROLE_ARN: `${ROLE}-${role}`,
+    AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+    AWS_REGION: 'eu-west-1',
+    AWS_ENDPOINT_URL_STS: sts.origin,
+  })
+  const envKeys = {
+    AWS_ACCESS_KEY_ID: CANARY_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: CANARY_SECRET,
+    AWS_SESSION_TOKEN: CANARY_SESSION,
+  }
+
+  const scenarios: [string, () => Record<string, string>][] = [
+    ['pod identity', podIdentity],
+    ['irsa', () => irsa()],
+    ['irsa denied', () => irsa('denied')],
+    ['env keys', () => envKeys],
+    [
+      'inline agent token',
+      () => ({
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/v1/credentials`,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: CANARY_TOKEN,
+      }),
+    ],
+    ['broken agent', () => ({ ...podIdentity(), AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/400` })],
+    [
+      'password in the agent URI',
+      () => ({
+        ...podIdentity(),
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://u:${CANARY_PASSWORD}@127.0.0.1:${agent.port}/v1/credentials`,
+      }),
+    ],
+    [
+      'password in the STS endpoint',
+      () => ({ ...irsa(), AWS_ENDPOINT_URL_STS: `http://u:${CANARY_PASSWORD}@127.0.0.1:${sts.port}/` }),
+    ],
+    ['everything', () => ({ ...envKeys, ...podIdentity(), ...irsa() })],
+  ]
+
+  it.each(scenarios)('doctor --json and doctor: %s — no canary on stdout or stderr', async (_name, env) => {
+    for (const args of [['doctor', '--json'], ['doctor']]) {
+      const { stdout, stderr } = await run(args, { ...base, ...env() })
+      expect(stdout.length + stderr.length).toBeGreaterThan(0)
+      expect(leaks(stdout), `${args.join(' ')} stdout: ${stdout}`).toEqual([])
+      expect(leaks(stderr), `${args.join(' ')} stderr: ${stderr}`).toEqual([])
+      if (args[1] === '--json') expect(() => JSON.parse(stdout)).not.toThrow()
+    }
+  })
+
+  it('token inspect (file and stdin) prints claims, never the signature', async () => {
+    for (const [args, stdin] of [
+      [['token', 'inspect', tokenFile], undefined],
+      [['token', 'inspect', '-'], CANARY_TOKEN],
+      [['token', 'inspect', '--json', tokenFile], undefined],
+      [['token', 'inspect', tokenFile, '--json'], undefined],
+    ] as [string[], string | undefined][]) {
+      const { stdout, stderr } = await run(args, base, stdin)
+      expect(stdout + stderr).toMatch(/system:serviceaccount:payments:api/)
+      expect(leaks(stdout + stderr), `${args.join(' ')}: ${stdout}${stderr}`).toEqual([])
+      expect(stdout + stderr).not.toContain(CANARY_TOKEN_SIGNATURE)
+    }
+  })
+
+  it('token inspect of a broken token: a clear error, no content echoed', async () => {
+    const broken = await files.write(
+      'broken-token',
+      `${CANARY_TOKEN.slice(0, 30)}!!${CANARY_TOKEN_SIGNATURE}`,
+    )
+    const { code, stdout, stderr } = await run(['token', 'inspect', broken], base)
+    expect(code).not.toBe(0)
+    expect(leaks(stdout + stderr)).toEqual([])
+  })
+
+  it('credential-process: the secrets are on stdout (its job) and nowhere else', async () => {
+    for (const [name, env] of [
+      ['pod identity', podIdentity()],
+      ['irsa', irsa()],
+      ['env keys', envKeys],
+    ] as const) {
+      const { code, stdout, stderr } = await run(['credential-process'], { ...base, ...env })
+      expect(code, `${name}: ${stderr}`).toBe(0)
+      const out = JSON.parse(stdout) as Record<string, unknown>
+      expect(out['Version']).toBe(1)
+      expect(out['SecretAccessKey']).toBe(CANARY_SECRET)
+      expect(out['SessionToken']).toBe(CANARY_SESSION)
+      expect(stdout).not.toContain(CANARY_TOKEN_SIGNATURE)
+      expect(leaks(stderr), `${name} stderr: ${stderr}`).toEqual([])
+    }
+  })
+
+  it('credential-process --cache: the cache file is 0600 in a 0700 directory; stderr stays clean', async () => {
+    const first = await run(['credential-process', '--cache'], { ...base, ...podIdentity() })
+    expect(first.code, first.stderr).toBe(0)
+    expect(JSON.parse(first.stdout).SecretAccessKey).toBe(CANARY_SECRET)
+    expect(leaks(first.stderr)).toEqual([])
+    const hitsBefore = agent.hits.length
+    const second = await run(['credential-process', '--cache'], { ...base, ...podIdentity() })
+    expect(second.stdout).toBe(first.stdout)
+    expect(agent.hits.length).toBe(hitsBefore)
+    const cacheDir = join(base.XDG_CACHE_HOME!, 'podcreds')
+    expect((await stat(cacheDir)).mode & 0o777).toBe(0o700)
+    for (const name of await readdir(cacheDir)) {
+      const path = join(cacheDir, name)
+      expect((await stat(path)).mode & 0o777, path).toBe(0o600)
+      // The cache holds the credentials (that is its job) but never the service-account token.
+      expect(await readFile(path, 'utf8')).not.toContain(CANARY_TOKEN_SIGNATURE)
+    }
+  })
+
+  it('credential-process failures: nothing on stdout, a clean error on stderr', async () => {
+    for (const env of [
+      { ...podIdentity(), AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/400` },
+      { ...podIdentity(), AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/bad-json` },
+      irsa('denied'),
+      irsa('invalid'),
+      {
+        ...podIdentity(),
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://u:${CANARY_PASSWORD}@169.254.169.254/`,
+      },
+    ]) {
+      const { code, stdout, stderr } = await run(['credential-process'], { ...base, ...env })
+      expect(code).not.toBe(0)
+      expect(stdout).toBe('')
+      expect(stderr.length).toBeGreaterThan(0)
+      expect(leaks(stderr), stderr).toEqual([])
+    }
+  })
+
+  it('every canary is still a canary (the check is not vacuous)', () => {
+    expect(leaks(CANARIES.join(' '))).toHaveLength(CANARIES.length)
+  })
+})
