@@ -205,6 +205,29 @@ describe('podcreds doctor', () => {
     expect(report.warnings.map((w: { message: string }) => w.message).join('\n')).toMatch(/no region/)
   })
 
+  it('recognises an AKS pod (Entra Workload ID) and gets it a token', async () => {
+    const res = await run(['doctor', '--json'], podEnv(emulator.azureEnv))
+    expect(res.code).toBe(0)
+    const report = JSON.parse(res.stdout)
+    expect(report.ok).toBe(true)
+    expect(report.chosen).toBeNull()
+    expect(report.azure.configured).toBe(true)
+    expect(Date.parse(report.azure.token.expiresAt)).toBeGreaterThan(Date.now())
+    expect(report.problems).toEqual([])
+    const human = await run(['doctor'], podEnv(emulator.azureEnv))
+    expect(human.stdout).toMatch(/Entra Workload ID/)
+  })
+
+  it('names a half-configured AKS pod with the fix', async () => {
+    const res = await run(['doctor', '--json'], podEnv({ AZURE_CLIENT_ID: emulator.azureEnv.AZURE_CLIENT_ID }))
+    expect(res.code).toBe(1)
+    const report = JSON.parse(res.stdout)
+    expect(report.azure.configured).toBe(false)
+    const problem = report.problems.find((p: { message: string }) => p.message.includes('half set up'))
+    expect(problem.message).toMatch(/AZURE_TENANT_ID/)
+    expect(problem.fix).toMatch(/azure\.workload\.identity\/use/)
+  })
+
   it('exits 1 and says what to do when nothing is configured (human output)', async () => {
     const res = await run(['doctor'], podEnv({}))
     expect(res.code).toBe(1)

@@ -35,6 +35,9 @@ export async function demo(args: string[], io: Io): Promise<number> {
   }
   const s = style(io)
   const started = performance.now()
+  // The AWS SDK warns on load that Node 20 support ends; the demo's point is elsewhere. A user's
+  // own setting wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
   const [{ startEmulator }, { defaultChain, explain }, { STSClient, GetCallerIdentityCommand }] =
     await Promise.all([
       import('@podcreds/emulator'),

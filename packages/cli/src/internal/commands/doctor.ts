@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 
+import type { Env } from '@podcreds/core'
 import { httpRequest, isCredentialsError, readEnv, redactKeyId } from '@podcreds/core'
 import { inspectToken, readToken } from '@podcreds/token'
 import type { Io } from '../output.js'
@@ -172,6 +173,10 @@ export async function doctor(args: string[], io: Io): Promise<number> {
     }
   }
 
+  // AKS: Entra Workload ID, reported the same way (issue #12). Detected from the variables the
+  // azure-workload-identity webhook injects.
+  const azure = await diagnoseAzure(env, problems)
+
   // The chain: why each link was chosen or skipped, then one real resolve for the schedule.
   const { defaultChain, explain } = await import('@podcreds/chain')
   const explanation = await explain({ env })
@@ -194,26 +199,30 @@ export async function doctor(args: string[], io: Io): Promise<number> {
   } else {
     const failed = explanation.links.find((link) => link.status === 'failed')
     failure = failed === undefined ? 'no credential source is configured' : `${failed.name}: ${failed.reason}`
-    problems.push(
-      failed === undefined
-        ? {
-            message: 'no credential source is configured in this environment',
-            fix: 'give the pod a service account with an EKS Pod Identity association or an eks.amazonaws.com/role-arn annotation (IRSA)',
-          }
-        : {
-            message: `the ${failed.name} link is configured but fails: ${failed.reason}`,
-            fix: fixFor(failed.name),
-          },
-    )
+    // An AKS pod has no AWS source, and needs none.
+    if (failed !== undefined || azure === undefined)
+      problems.push(
+        failed === undefined
+          ? {
+              message: 'no credential source is configured in this environment',
+              fix: 'give the pod a service account with an EKS Pod Identity association or an eks.amazonaws.com/role-arn annotation (IRSA)',
+            }
+          : {
+              message: `the ${failed.name} link is configured but fails: ${failed.reason}`,
+              fix: fixFor(failed.name),
+            },
+      )
   }
 
-  const ok = credentials !== undefined
+  const awsConfigured = explanation.links.some((link) => link.status !== 'skipped')
+  const ok = credentials !== undefined || (!awsConfigured && azure?.token !== undefined)
   if (values.json) {
     printJson(io, {
       ok,
       chosen: explanation.chosen ?? null,
       credentials: credentials ?? null,
       failure: failure ?? null,
+      azure: azure ?? null,
       links: explanation.links,
       environment,
       tokens,
@@ -265,6 +274,25 @@ export async function doctor(args: string[], io: Io): Promise<number> {
       )
     }
   }
+  if (azure !== undefined) {
+    line(io.stdout)
+    line(io.stdout, s.bold('azure (Entra Workload ID)'))
+    line(
+      io.stdout,
+      `  ${azure.configured ? s.green('configured ') : s.yellow('incomplete ')} ${azure.reason}`,
+    )
+    line(io.stdout, pairs(Object.entries(azure.details)))
+    if (azure.token !== undefined) {
+      const rows: [string, string][] = [
+        [
+          'access token',
+          `expires ${azure.token.expiresAt} (${relative(Date.parse(azure.token.expiresAt) - now)})`,
+        ],
+      ]
+      if (azure.token.refreshAfter !== undefined) rows.push(['refresh after', azure.token.refreshAfter])
+      line(io.stdout, pairs(rows))
+    } else if (azure.error !== undefined) line(io.stdout, `  ${s.red(azure.error)}`)
+  }
   line(io.stdout)
   if (credentials !== undefined) {
     line(io.stdout, s.bold('credentials'))
@@ -285,8 +313,10 @@ export async function doctor(args: string[], io: Io): Promise<number> {
       ])
     }
     line(io.stdout, pairs(rows))
-  } else {
+  } else if (!ok) {
     line(io.stdout, `${s.red('no credentials')}: ${failure ?? 'unknown'}`)
+  } else {
+    line(io.stdout, s.dim('no AWS source configured (an AKS pod): Azure credentials above'))
   }
   for (const w of warnings) {
     line(io.stdout)
@@ -303,6 +333,72 @@ export async function doctor(args: string[], io: Io): Promise<number> {
     line(io.stdout, s.green('no problems found'))
   }
   return ok ? 0 : 1
+}
+
+interface AzureReport {
+  configured: boolean
+  reason: string
+  details: Record<string, string>
+  token?: { expiresAt: string; refreshAfter?: string }
+  error?: string
+}
+
+const AZURE_VARS = ['AZURE_FEDERATED_TOKEN_FILE', 'AZURE_CLIENT_ID', 'AZURE_TENANT_ID'] as const
+// The scope doctor asks a token for: Azure Resource Manager, which every workload identity may request.
+const AZURE_PROBE_SCOPE = 'https://management.azure.com/.default'
+
+async function diagnoseAzure(env: Env, problems: Problem[]): Promise<AzureReport | undefined> {
+  if (!AZURE_VARS.some((name) => readEnv(env, name) !== undefined)) return undefined
+  const { workloadIdentityCredential } = await import('@podcreds/azure')
+  const credential = workloadIdentityCredential({ env })
+  try {
+    let description: Awaited<ReturnType<typeof credential.describe>>
+    try {
+      description = await credential.describe()
+    } catch (error) {
+      const message = isCredentialsError(error) ? error.message : 'cannot read the configuration'
+      problems.push({
+        message: `Azure workload identity: ${message}`,
+        fix: 'check the azure-identity-token projected volume',
+      })
+      return { configured: true, reason: message, details: {}, error: message }
+    }
+    const report: AzureReport = {
+      configured: description.configured,
+      reason: description.reason,
+      details: description.details,
+    }
+    if (!description.configured) {
+      const missing = AZURE_VARS.filter((name) => readEnv(env, name) === undefined)
+      problems.push({
+        message: `Azure workload identity is half set up: ${missing.join(', ')} missing`,
+        fix: 'label the pod azure.workload.identity/use: "true" and annotate its service account with azure.workload.identity/client-id, so the webhook injects all of AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE',
+      })
+      return report
+    }
+    if (description.details.warning !== undefined) {
+      problems.push({
+        message: `Azure workload identity: ${description.details.warning}`,
+        fix: 'check the projected token volume and its audience api://AzureADTokenExchange',
+      })
+    }
+    try {
+      const token = await credential.getToken(AZURE_PROBE_SCOPE)
+      report.token = { expiresAt: new Date(token.expiresOnTimestamp).toISOString() }
+      if (token.refreshAfterTimestamp !== undefined) {
+        report.token.refreshAfter = new Date(token.refreshAfterTimestamp).toISOString()
+      }
+    } catch (error) {
+      report.error = isCredentialsError(error) ? `${error.message} [${error.code}]` : 'token request failed'
+      problems.push({
+        message: `Azure workload identity cannot get a token: ${report.error}`,
+        fix: "check the federated identity credential of the app registration / managed identity: its issuer must be the cluster's OIDC issuer URL and its subject system:serviceaccount:<namespace>:<name>",
+      })
+    }
+    return report
+  } finally {
+    credential.close()
+  }
 }
 
 async function probe(name: string, url: URL): Promise<EndpointReport> {

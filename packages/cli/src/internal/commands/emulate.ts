@@ -8,7 +8,9 @@ Runs the local identity stack (Pod Identity agent, STS, OIDC issuer, kubelet-sty
 a SigV4-verifying AWS endpoint) on 127.0.0.1 until interrupted (Ctrl-C), and prints the
 environment of a pod to export, so any SDK — podcreds, the AWS SDK, the AWS CLI — runs against it:
 
-  eval "$(podcreds emulate --pod irsa)"   # in another shell, while it runs, paste the lines
+  podcreds emulate --pod irsa > pod.env &    # keeps running in the background
+  . ./pod.env && aws sts get-caller-identity --endpoint-url "$AWS_ENDPOINT_URL_S3"
+  kill %1                                    # stops it and removes its token files
 
 --json prints both pods' environments and the endpoint URLs as one JSON object.`
 
