@@ -7,8 +7,10 @@ import type { ServerResponse } from 'node:http'
 import { fromContainer } from '@podcreds/container'
 import type { TemporaryCredentials } from '@podcreds/core'
 import { CredentialsError, isCredentialsError, protectCredentials } from '@podcreds/core'
+import { startEmulator } from '@podcreds/emulator'
 import type { RefreshingProvider } from '@podcreds/refresh'
 import { refreshing } from '@podcreds/refresh'
+import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   agentBody,
@@ -465,4 +467,64 @@ describe('faults over real HTTP (loopback agent, engine in virtual time)', () =>
       await agent.close()
     }
   })
+})
+
+describe('agent and STS outages on the emulator (real HTTP, emulator and engine on one virtual clock)', () => {
+  it.each(['agent', 'sts'] as const)(
+    '%s down for 3 hours: errors after expiry only, bounded calls, recovery within one back-off',
+    async (target) => {
+      const clock = new VirtualClock(Date.now())
+      const emulator = await startEmulator({ clock, random: seededRandom(21) })
+      // HTTP timeouts on the real clock (a request is real I/O); expiry judged on the virtual one.
+      const source =
+        target === 'agent'
+          ? fromContainer({ env: emulator.env, maxAttempts: 1 })
+          : fromWebIdentity({ env: emulator.irsaEnv, maxAttempts: 1 })
+      const engine = refreshing(source, { clock, random: seededRandom(22), maxBackoffMs: MAX_BACKOFF })
+      const settle = async (): Promise<void> => {
+        for (let i = 0; i < 2000 && engine.stats().refreshing; i++) await new Promise((r) => setImmediate(r))
+      }
+      const outcomes = { served: 0, errors: new Map<string, number>(), violations: [] as string[] }
+      const step = async (ms: number): Promise<void> => {
+        const answer = engine().then(
+          (credentials) => {
+            if (credentials.expiration!.getTime() <= clock.now())
+              outcomes.violations.push('expired credentials served')
+            outcomes.served++
+          },
+          (error: unknown) => {
+            if (errorTexts(error).some((text) => leaks(text).length > 0)) outcomes.violations.push('leak')
+            const code = (error as CredentialsError).code
+            outcomes.errors.set(code, (outcomes.errors.get(code) ?? 0) + 1)
+          },
+        )
+        await settle()
+        await answer
+        await clock.advance(ms)
+        await settle()
+      }
+      try {
+        for (let i = 0; i < 30; i++) await step(MINUTE)
+        expect(outcomes.served).toBe(30)
+        emulator.faults.set({ [target]: { down: true } })
+        const before = engine.stats().sourceCalls
+        for (let i = 0; i < 180; i++) await step(MINUTE)
+        expect(engine.stats().sourceCalls - before).toBeLessThanOrEqual(backoffBound(3 * HOUR))
+        expect(engine.stats().lastError?.code).toBe('ERR_NETWORK')
+        expect(outcomes.errors.get('ERR_CREDENTIALS_EXPIRED')).toBeGreaterThan(60)
+        expect([...outcomes.errors.keys()]).toEqual(['ERR_CREDENTIALS_EXPIRED'])
+        emulator.faults.clear()
+        const endedAt = clock.now()
+        const served = outcomes.served
+        while (outcomes.served === served && clock.now() - endedAt <= MAX_BACKOFF + 5 * SECOND)
+          await step(5 * SECOND)
+        expect(outcomes.served).toBeGreaterThan(served)
+        expect(clock.now() - endedAt).toBeLessThanOrEqual(MAX_BACKOFF + 5 * SECOND)
+        expect(outcomes.violations).toEqual([])
+      } finally {
+        engine.close()
+        await emulator.close()
+      }
+    },
+  )
 })

@@ -22,6 +22,8 @@ export const CANARY_SESSION = 'SESSIONCANARYsessionToken0123456789ABCDEFabcdefFw
 export const CANARY_TOKEN_SIGNATURE = 'SATOKENCANARYsignature_0123456789-ABCDEFabcdef'
 /** A password in a URL that must never be echoed. */
 export const CANARY_PASSWORD = 'PASSWORDCANARY0123456789'
+/** An Entra (Azure) access token that must never be printed. */
+export const CANARY_ACCESS_TOKEN = 'ACCESSTOKENCANARYeyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9'
 /** An access key id: printable only shortened (`ASIA…0001`). */
 export const CANARY_KEY_ID = 'ASIACANARYKEYID00001'
 
@@ -57,6 +59,7 @@ export const CANARIES: readonly string[] = [
   CANARY_TOKEN_SIGNATURE,
   CANARY_PASSWORD,
   CANARY_KEY_ID,
+  CANARY_ACCESS_TOKEN,
 ]
 
 /** Whether `text` contains any canary (the key id counts only whole). */

@@ -11,9 +11,11 @@ import type { ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { format, inspect } from 'node:util'
+import { workloadIdentityCredential } from '@podcreds/azure'
 import { chain, defaultChain, explain, fromEnv } from '@podcreds/chain'
 import { checkEndpoint, fromContainer } from '@podcreds/container'
 import { CredentialsError, redactCredentials } from '@podcreds/core'
+import { startEmulator } from '@podcreds/emulator'
 import { refreshing } from '@podcreds/refresh'
 import { decodeToken, inspectToken, readToken } from '@podcreds/token'
 import { fromWebIdentity } from '@podcreds/web-identity'
@@ -22,12 +24,14 @@ import type { Recorder } from './helpers.js'
 import {
   agentBody,
   CANARIES,
+  CANARY_ACCESS_TOKEN,
   CANARY_KEY_ID,
   CANARY_PASSWORD,
   CANARY_SECRET,
   CANARY_SESSION,
   CANARY_TOKEN,
   CANARY_TOKEN_SIGNATURE,
+  canaryToken,
   errorTexts,
   leaks,
   recordingLogger,
@@ -387,6 +391,104 @@ describe('library paths', () => {
     capture('logger', ...log.lines)
     capture('channel messages', ...channelMessages)
     expectCapturedClean()
+  })
+})
+
+describe('azure and the emulator', () => {
+  it('workloadIdentityCredential: access token, federated token and errors never printed', async () => {
+    let mode: 'ok' | 'refused' | 'garbage' = 'ok'
+    const entra = await startRecorder((_req, res: ServerResponse, body) => {
+      const assertion = new URLSearchParams(body).get('client_assertion') ?? ''
+      if (mode === 'refused') {
+        return void res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(
+            JSON.stringify({
+              error: 'invalid_client',
+              error_description: `AADSTS700213: no match for ${assertion}`,
+            }),
+          )
+      }
+      if (mode === 'garbage')
+        return void res.writeHead(200).end(`{"access_token":"${CANARY_ACCESS_TOKEN}","expires_in":`)
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ token_type: 'Bearer', expires_in: 3600, access_token: CANARY_ACCESS_TOKEN }))
+    })
+    const azureToken = await files.write('azure-token', canaryToken({ aud: 'api://AzureADTokenExchange' }))
+    const options = {
+      tenantId: '00000000-0000-0000-0000-000000000001',
+      clientId: '00000000-0000-0000-0000-000000000002',
+      tokenFilePath: azureToken,
+      authorityHost: `${entra.origin}/`,
+      logger: log.logger,
+      maxAttempts: 1,
+      env: {},
+    }
+    const credential = workloadIdentityCredential(options)
+    try {
+      const token = await credential.getToken('https://vault.azure.net/.default')
+      expect(token.token).toBe(CANARY_ACCESS_TOKEN)
+      expect(new URLSearchParams(entra.hits.at(-1)?.body).get('client_assertion')).toContain(
+        CANARY_TOKEN_SIGNATURE,
+      )
+      capture('azure token', token, String(token))
+      capture('azure credential', credential, await credential.describe())
+      for (const next of ['refused', 'garbage'] as const) {
+        mode = next
+        const fresh = workloadIdentityCredential(options)
+        captureError(
+          `azure ${next}`,
+          await fresh.getToken('https://storage.azure.com/.default').catch((e: unknown) => e),
+        )
+        capture(`azure credential after ${next}`, fresh)
+        fresh.close()
+      }
+      capture('logger', ...log.lines)
+      expectCapturedClean()
+    } finally {
+      credential.close()
+      await entra.close()
+    }
+  })
+
+  it('the emulator object never prints the credentials it issued or the tokens it minted', async () => {
+    const emulator = await startEmulator()
+    try {
+      const issued = await fromContainer({ env: emulator.env })()
+      const assumed = await fromWebIdentity({ env: emulator.irsaEnv })()
+      const minted = await emulator.mintToken()
+      const secrets = [
+        issued.secretAccessKey,
+        issued.sessionToken!,
+        assumed.secretAccessKey,
+        assumed.sessionToken!,
+        minted.split('.')[2]!,
+        (await readToken(emulator.tokenFiles.podIdentity)).split('.')[2]!,
+        (await readToken(emulator.tokenFiles.irsa)).split('.')[2]!,
+      ]
+      for (const value of [
+        emulator,
+        emulator.stats(),
+        emulator.faults,
+        emulator.faults.current(),
+        emulator.env,
+        emulator.irsaEnv,
+      ]) {
+        const texts = [
+          inspect(value, { depth: 12, showHidden: true }),
+          JSON.stringify(value) ?? '',
+          String(value),
+        ]
+        for (const text of texts) for (const secret of secrets) expect(text).not.toContain(secret)
+      }
+      for (const credentials of [issued, assumed]) {
+        const text = inspect(credentials, { showHidden: true })
+        for (const secret of secrets) expect(text).not.toContain(secret)
+      }
+    } finally {
+      await emulator.close()
+    }
   })
 })
 
