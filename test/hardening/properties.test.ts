@@ -3,16 +3,21 @@
 // throw a CredentialsError with the documented code, never anything else and never a secret; the
 // allowlist is proven with a recorder that sees every request actually made.
 import { isIPv4 } from 'node:net'
+import { inspect } from 'node:util'
+import { fromEnv } from '@podcreds/chain'
 import { checkEndpoint, fromContainer } from '@podcreds/container'
 import type { HttpRequest, HttpResponse } from '@podcreds/core'
 import { isCredentialsError } from '@podcreds/core'
 import { decodeToken, inspectToken, parseServiceAccountSubject, readToken } from '@podcreds/token'
-import { fromWebIdentity } from '@podcreds/web-identity'
+import { fromWebIdentity, resolveStsEndpoint } from '@podcreds/web-identity'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
+  CANARY_KEY_ID,
+  CANARY_SECRET,
+  CANARY_SESSION,
   CANARY_TOKEN,
   errorTexts,
   expectNoLeak,
@@ -557,6 +562,103 @@ describe('token parsers', () => {
             expect(token.trim()).not.toBe('')
           } catch (error) {
             expectClearError(error, ['ERR_TOKEN_FILE'])
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+})
+
+describe('environment parsers', () => {
+  const envValue = fc.oneof(
+    fc.constant(undefined),
+    fc.string(),
+    fc.constantFrom(
+      '',
+      ' ',
+      'true',
+      'false',
+      'TRUE',
+      'yes',
+      'legacy',
+      'regional',
+      'us-east-1',
+      'cn-north-1',
+      'us-gov-west-1',
+      'aws-global',
+    ),
+    fc.constantFrom(
+      'http://127.0.0.1:1/',
+      'https://sts.example.com',
+      'ftp://x',
+      'http://u:p@127.0.0.1/',
+      'not a url',
+    ),
+  )
+  const stsEnv = fc.record(
+    {
+      AWS_REGION: envValue,
+      AWS_DEFAULT_REGION: envValue,
+      AWS_ENDPOINT_URL_STS: envValue,
+      AWS_ENDPOINT_URL: envValue,
+      AWS_USE_FIPS_ENDPOINT: envValue,
+      AWS_USE_DUALSTACK_ENDPOINT: envValue,
+      AWS_STS_REGIONAL_ENDPOINTS: envValue,
+      AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: envValue,
+    },
+    { requiredKeys: [] },
+  )
+
+  it('resolveStsEndpoint: any environment gives an http(s) URL or a clear error; without a configured URL it is https', () => {
+    fc.assert(
+      fc.property(stsEnv, fc.option(fc.string(), { nil: undefined }), (env, region) => {
+        let endpoint: ReturnType<typeof resolveStsEndpoint> | undefined
+        try {
+          endpoint = resolveStsEndpoint({
+            env: env as Record<string, string | undefined>,
+            ...(region === undefined ? {} : { region }),
+          })
+        } catch (error) {
+          if (error instanceof TypeError) return
+          expectClearError(error, ['ERR_INVALID_CONFIG'])
+          return
+        }
+        expect(['http:', 'https:']).toContain(endpoint.url.protocol)
+        if (!endpoint.source.startsWith('AWS_ENDPOINT_URL')) {
+          expect(endpoint.url.protocol).toBe('https:')
+          expect(endpoint.url.hostname).toMatch(/(^|\.)amazonaws\.com(\.cn)?$|\.api\.aws$/)
+        }
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('fromEnv: any AWS_* key variables give credentials or a clear error, never the secret in a message', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(
+          {
+            AWS_ACCESS_KEY_ID: fc.oneof(fc.constant(CANARY_KEY_ID), envValue),
+            AWS_SECRET_ACCESS_KEY: fc.oneof(fc.constant(CANARY_SECRET), envValue),
+            AWS_SESSION_TOKEN: fc.oneof(fc.constant(CANARY_SESSION), envValue),
+            AWS_CREDENTIAL_EXPIRATION: fc.oneof(
+              envValue,
+              fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+              fc.constant(CANARY_SECRET),
+            ),
+            AWS_ACCOUNT_ID: envValue,
+          },
+          { requiredKeys: [] },
+        ),
+        async (env) => {
+          try {
+            const credentials = await fromEnv({ env: env as Record<string, string | undefined> })()
+            expect(credentials.accessKeyId).toBeTypeOf('string')
+            expect(credentials.secretAccessKey).toBeTypeOf('string')
+            expectNoLeak(inspect(credentials), JSON.stringify(credentials))
+          } catch (error) {
+            expectClearError(error, ['ERR_NOT_CONFIGURED', 'ERR_INVALID_CONFIG', 'ERR_CREDENTIALS_EXPIRED'])
           }
         },
       ),

@@ -400,14 +400,12 @@ describe('azure and the emulator', () => {
     const entra = await startRecorder((_req, res: ServerResponse, body) => {
       const assertion = new URLSearchParams(body).get('client_assertion') ?? ''
       if (mode === 'refused') {
-        return void res
-          .writeHead(400, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              error: 'invalid_client',
-              error_description: `AADSTS700213: no match for ${assertion}`,
-            }),
-          )
+        return void res.writeHead(400, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            error: 'invalid_client',
+            error_description: `AADSTS700213: no match for ${assertion}`,
+          }),
+        )
       }
       if (mode === 'garbage')
         return void res.writeHead(200).end(`{"access_token":"${CANARY_ACCESS_TOKEN}","expires_in":`)
