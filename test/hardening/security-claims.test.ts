@@ -29,6 +29,7 @@ import {
   seededRandom,
   startRecorder,
   stsBody,
+  stsError,
   tempDir,
   VirtualClock,
 } from './helpers.js'
@@ -308,6 +309,37 @@ describe('Outage amplification row', () => {
       })(),
     )
     expect(agent.hits.length - before).toBe(3)
+  })
+
+  it.each([
+    ['AccessDenied', 403, 1],
+    ['IDPRejectedClaim', 400, 1],
+    ['MalformedPolicyDocument', 400, 1],
+    ['InvalidIdentityToken', 400, 2], // one re-read of the token file (a rotation race), no more
+    ['Throttling', 400, 3],
+    ['IDPCommunicationError', 400, 3],
+    ['InternalFailure', 500, 3],
+  ] as const)('STS %s (HTTP %i): %i request(s) with maxAttempts 3', async (code, httpStatus, expected) => {
+    const sts = await startRecorder((_req, res: ServerResponse) => {
+      res.writeHead(httpStatus).end(stsError(code, 'no'))
+    })
+    try {
+      const error = await rejection(
+        fromWebIdentity({
+          tokenFile,
+          roleArn: 'arn:aws:iam::123456789012:role/hardening',
+          region: 'eu-west-1',
+          endpoint: sts.origin,
+          maxAttempts: 3,
+          random: () => 0,
+          env: {},
+        })(),
+      )
+      expectCode(error, 'ERR_STS')
+      expect(sts.hits).toHaveLength(expected)
+    } finally {
+      await sts.close()
+    }
   })
 
   it('single flight: 200 concurrent callers, one source call', async () => {
