@@ -353,7 +353,8 @@ export function fromWebIdentity(
       roleSessionName: config.roleSessionName ?? '(generated per call)',
       region: config.region ?? '(none)',
       regionSource: config.regionSource,
-      endpoint: endpoint.url.href,
+      // Origin and path only: an endpoint variable may carry user:password (issue 11).
+      endpoint: describeUrl(endpoint.url),
       endpointSource: endpoint.source,
     }
     if (endpoint.warning !== undefined) details.warning = endpoint.warning
