@@ -352,6 +352,12 @@ describe('library paths', () => {
           AWS_CONTAINER_AUTHORIZATION_TOKEN: CANARY_TOKEN,
         },
       },
+      {
+        'password in the sts endpoint': {
+          ...irsa,
+          AWS_ENDPOINT_URL_STS: `http://u:${CANARY_PASSWORD}@127.0.0.1:${sts.port}/`,
+        },
+      },
       { nothing: {} },
       { everything: { ...envKeys, ...podIdentity, ...irsa } },
     ]
