@@ -185,6 +185,26 @@ describe('podcreds doctor', () => {
     for (const problem of report.problems) expect(problem.fix.length).toBeGreaterThan(10)
   })
 
+  it('never prints the password of a URL variable (agent URI, STS endpoint)', async () => {
+    const password = 'PASSWORDCANARY0123456789'
+    const agent = new URL(emulator.env.AWS_CONTAINER_CREDENTIALS_FULL_URI!)
+    agent.username = 'u'
+    agent.password = password
+    const sts = new URL(emulator.irsaEnv.AWS_ENDPOINT_URL_STS!)
+    sts.username = 'u'
+    sts.password = password
+    for (const env of [
+      { ...emulator.env, AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.href },
+      { ...emulator.irsaEnv, AWS_ENDPOINT_URL_STS: sts.href },
+    ]) {
+      for (const args of [['doctor', '--json'], ['doctor']]) {
+        const res = await run(args, podEnv(env))
+        expect(res.stdout).toMatch(/\*\*\*@127\.0\.0\.1/)
+        expect(res.stdout + res.stderr).not.toContain(password)
+      }
+    }
+  })
+
   it('names an unreachable agent', async () => {
     emulator.faults.set({ agent: { down: true } })
     try {
@@ -219,7 +239,10 @@ describe('podcreds doctor', () => {
   })
 
   it('names a half-configured AKS pod with the fix', async () => {
-    const res = await run(['doctor', '--json'], podEnv({ AZURE_CLIENT_ID: emulator.azureEnv.AZURE_CLIENT_ID }))
+    const res = await run(
+      ['doctor', '--json'],
+      podEnv({ AZURE_CLIENT_ID: emulator.azureEnv.AZURE_CLIENT_ID }),
+    )
     expect(res.code).toBe(1)
     const report = JSON.parse(res.stdout)
     expect(report.azure.configured).toBe(false)

@@ -74,7 +74,7 @@ export async function doctor(args: string[], io: Io): Promise<number> {
   const environment: Record<string, string> = {}
   for (const name of SHOWN_VARS) {
     const value = readEnv(env, name)
-    if (value !== undefined) environment[name] = value
+    if (value !== undefined) environment[name] = withoutUserInfo(value)
   }
   const keyId = readEnv(env, 'AWS_ACCESS_KEY_ID')
   if (keyId !== undefined) environment.AWS_ACCESS_KEY_ID = redactKeyId(keyId)
@@ -417,6 +417,15 @@ async function probe(name: string, url: URL): Promise<EndpointReport> {
       detail: isCredentialsError(error) ? error.message : 'failed',
     }
   }
+}
+
+// A URL variable (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_ENDPOINT_URL_STS, …) may carry
+// `user:password@`; doctor prints the rest of it and never the user info (DESIGN "Secrets never
+// leave"). A regex rather than `new URL()`, so a URL too broken to parse is masked as well.
+const USER_INFO = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i
+
+function withoutUserInfo(value: string): string {
+  return value.replace(USER_INFO, '$1***@')
 }
 
 function fixFor(link: string): string {
