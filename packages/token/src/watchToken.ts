@@ -1,7 +1,13 @@
 import { type FSWatcher, watch } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import type { Clock, Milliseconds, TimerHandle } from '@podcreds/core'
-import { CredentialsError, systemClock, validateClock, validateMilliseconds } from '@podcreds/core'
+import {
+  CredentialsError,
+  systemClock,
+  validateClock,
+  validateInteger,
+  validateMilliseconds,
+} from '@podcreds/core'
 import type { ReadFile } from './readToken.js'
 import { readToken } from './readToken.js'
 
@@ -75,6 +81,15 @@ export async function watchToken(
   validateClock('clock', options.clock)
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new TypeError('onError must be a function')
+  }
+  // Checked now, as readToken would: otherwise a bad value is swallowed by the first read and then
+  // reported through onError on every event, and the watch never sees a token.
+  validateInteger('maxBytes', options.maxBytes, 1, 2 ** 30)
+  if (options.readFile !== undefined && typeof options.readFile !== 'function') {
+    throw new TypeError('readFile must be a function')
+  }
+  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
+    throw new TypeError('keepAlive must be a boolean')
   }
   const clock = options.clock ?? systemClock
   const debounceMs = options.debounceMs ?? DEFAULT_WATCH_DEBOUNCE_MS

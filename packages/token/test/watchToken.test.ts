@@ -185,4 +185,20 @@ describe('watchToken', () => {
     await expect(watchToken(join(dir, 'token'), () => {}, { debounceMs: -1 })).rejects.toThrow(/debounceMs/)
     await expect(watchToken(join(dir, 'token'), 'x' as never)).rejects.toThrow(/onChange/)
   })
+
+  it('rejects bad maxBytes, readFile and keepAlive with a TypeError naming them, before watching', async () => {
+    const reads: string[] = []
+    const readFile = async (path: string): Promise<Uint8Array> => {
+      reads.push(path)
+      return new TextEncoder().encode('token-1')
+    }
+    const file = join(dir, 'token')
+    await expect(watchToken(file, () => {}, { maxBytes: 0, readFile })).rejects.toThrow(TypeError)
+    await expect(watchToken(file, () => {}, { maxBytes: 1.5, readFile })).rejects.toThrow(/maxBytes/)
+    await expect(watchToken(file, () => {}, { readFile: 'fs' as never })).rejects.toThrow(/readFile/)
+    await expect(watchToken(file, () => {}, { keepAlive: 'yes' as never, readFile })).rejects.toThrow(
+      /keepAlive/,
+    )
+    expect(reads).toEqual([])
+  })
 })
