@@ -247,24 +247,43 @@ describe('URL allowlist', () => {
           fc.constantFrom('http', 'HTTP', 'Http'),
           fc.constantFrom('', '', 'x@', 'u:p@', '127.0.0.1@', 'localhost@'),
           fc.constantFrom(...LOCAL_V4, ...(v6 === undefined ? [] : LOCAL_V6)),
-          async (scheme, info, h) => {
+          fc.boolean(),
+          async (scheme, info, h, asOption) => {
             const port = LOCAL_V6.includes(h) ? v6!.port : v4.port
             const key = `/probe/${++id}`
             const url = `${scheme}://${info}${h}:${port}${key}`
             made.set(key, url)
             const hitsBefore = v4.hits.length + (v6?.hits.length ?? 0)
-            await fromContainer({
-              fullUri: undefined,
-              env: {
-                AWS_CONTAINER_CREDENTIALS_FULL_URI: url,
-                AWS_CONTAINER_AUTHORIZATION_TOKEN: CANARY_TOKEN,
-              },
-              maxAttempts: 1,
-              timeoutMs: 1000,
-              connectTimeoutMs: 500,
-            })().catch((error: unknown) =>
-              expectClearError(error, ['ERR_ENDPOINT_NOT_ALLOWED', 'ERR_INVALID_CONFIG']),
-            )
+            const limits = { maxAttempts: 1, timeoutMs: 1000, connectTimeoutMs: 500 }
+            if (asOption) {
+              // The option form: a disallowed URL is a TypeError at construction, nothing sent.
+              let provider: ReturnType<typeof fromContainer> | undefined
+              try {
+                provider = fromContainer({
+                  fullUri: url,
+                  authorizationToken: CANARY_TOKEN,
+                  env: {},
+                  ...limits,
+                })
+              } catch (error) {
+                expect(error).toBeInstanceOf(TypeError)
+                expectClearError((error as TypeError).cause, [
+                  'ERR_ENDPOINT_NOT_ALLOWED',
+                  'ERR_INVALID_CONFIG',
+                ])
+              }
+              await provider?.()
+            } else {
+              await fromContainer({
+                env: {
+                  AWS_CONTAINER_CREDENTIALS_FULL_URI: url,
+                  AWS_CONTAINER_AUTHORIZATION_TOKEN: CANARY_TOKEN,
+                },
+                ...limits,
+              })().catch((error: unknown) =>
+                expectClearError(error, ['ERR_ENDPOINT_NOT_ALLOWED', 'ERR_INVALID_CONFIG']),
+              )
+            }
             const hitsAfter = v4.hits.length + (v6?.hits.length ?? 0)
             expect(hitsAfter - hitsBefore, url).toBe(allowedByDesign(url) ? 1 : 0)
           },
