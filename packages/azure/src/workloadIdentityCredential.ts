@@ -422,7 +422,9 @@ export function workloadIdentityCredential(
           ['AZURE_AUTHORITY_HOST', options.authorityHost],
         ] as const) {
           const value = option ?? env[name]?.trim()
-          if (value !== undefined && value !== '') details[name] = value.slice(0, 200)
+          if (value === undefined || value === '') continue
+          // An authority URL may carry user:password: show its origin and path, or why it is bad.
+          details[name] = name === 'AZURE_AUTHORITY_HOST' ? shownAuthority(value) : value.slice(0, 200)
         }
         return { configured: false, reason: error.message, details }
       }
@@ -456,6 +458,12 @@ export function workloadIdentityCredential(
   }
 
   return { getToken, describe, close, [Symbol.dispose]: close }
+}
+
+/** An authority host as `describe()` may show it: origin and path, never user info. */
+function shownAuthority(value: string): string {
+  const authority = parseAuthority(value)
+  return typeof authority === 'string' ? `(invalid: ${authority})` : describeUrl(authority)
 }
 
 // The decoder loads on the first describe(), never at import time or on the token path.

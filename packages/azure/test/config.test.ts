@@ -298,6 +298,23 @@ describe('describe()', () => {
     expect(description.details).toEqual({ AZURE_CLIENT_ID: CLIENT })
   })
 
+  it('never shows the password of an AZURE_AUTHORITY_HOST in half a configuration', async () => {
+    for (const [authority, shown] of [
+      ['https://u:PASSWORDCANARY0123@login.example.com/x/', '(invalid: must not contain user info'],
+      ['https://login.example.com/x', 'https://login.example.com/x/'],
+    ] as const) {
+      const credential = track(
+        workloadIdentityCredential({ env: { AZURE_CLIENT_ID: CLIENT, AZURE_AUTHORITY_HOST: authority } }),
+      )
+
+      const description = await credential.describe()
+
+      expect(description.configured).toBe(false)
+      expect(description.details.AZURE_AUTHORITY_HOST).toContain(shown)
+      expect(JSON.stringify(description)).not.toContain('PASSWORDCANARY0123')
+    }
+  })
+
   it('rejects like a call when the token file is missing', async () => {
     const credential = track(
       workloadIdentityCredential({
