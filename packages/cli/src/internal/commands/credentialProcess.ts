@@ -140,7 +140,9 @@ async function writeCache(file: string, entry: CacheEntry): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 })
   const temp = `${file}.${process.pid}.tmp`
   try {
-    await writeFile(temp, JSON.stringify(entry), { mode: 0o600 })
+    // 'wx' (O_CREAT | O_EXCL): never write through a file or symlink someone planted under the
+    // temporary name, in a cache directory we did not create ($XDG_CACHE_HOME=/tmp, say).
+    await writeFile(temp, JSON.stringify(entry), { mode: 0o600, flag: 'wx' })
     await chmod(temp, 0o600)
     await rename(temp, file)
   } catch {
