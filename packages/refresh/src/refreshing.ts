@@ -20,6 +20,8 @@ import type {
   RefreshStats,
 } from './RefreshingProvider.js'
 
+/** The farthest ahead a refresh is ever scheduled: 7 days, in ms. */
+const SCHEDULING_HORIZON_MS = 7 * 86_400_000
 /**
  * Largest delay between two failed source calls (rule 6), in milliseconds.
  * @defaultValue 60000
@@ -428,7 +430,11 @@ export function refreshing<T extends ExpiringIdentity>(
       activeAt = now
     }
     if (Number.isFinite(expiresAt)) {
-      const lifetime = expiresAt - now
+      // Scheduling looks at most SCHEDULING_HORIZON_MS ahead: credentials claiming to last for years
+      // (a misconfigured source, a clock far off) are accepted but refreshed within a week, so a
+      // revoked or rotated set never lives on for that long (issue #11).
+      const horizon = Math.min(expiresAt, now + SCHEDULING_HORIZON_MS)
+      const lifetime = horizon - now
       lifetimeMs = lifetime
       // Rule 2, the window clamped to the lifetime (it is unknown at construction). The mandatory
       // window stays inside the second half of the advisory one, so every refresh point lies
@@ -442,8 +448,8 @@ export function refreshing<T extends ExpiringIdentity>(
       // spread over [fetch + lifetime/4, expiry − W/2] so a fleet started together never phase-locks.
       // The lower bound never comes before fetch + lifetime/4 either: a window as long as the
       // lifetime would otherwise allow a refresh right after the fetch.
-      const lo = Math.max(fetchedOnce ? expiresAt - w : 0, now + lifetime / 4)
-      nextAttemptAt = Math.round(uniform(random, lo, expiresAt - w / 2))
+      const lo = Math.max(fetchedOnce ? horizon - w : 0, now + lifetime / 4)
+      nextAttemptAt = Math.round(uniform(random, lo, horizon - w / 2))
     } else {
       windowMs = undefined
       mandatoryMs = undefined
