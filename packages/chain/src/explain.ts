@@ -1,5 +1,5 @@
 import type { AwsCredentialIdentity, SourceDescription } from '@podcreds/core'
-import { redactKeyId } from '@podcreds/core'
+import { redactKeyId, scrub } from '@podcreds/core'
 import type { DefaultChainOptions, LinkName } from './defaultChain.js'
 import type { DefaultLink } from './internal/defaultLinks.js'
 import { buildDefaultLinks } from './internal/defaultLinks.js'
@@ -189,10 +189,19 @@ function render(explanation: Explanation): string {
   const width = Math.max(...explanation.links.map((link) => link.name.length))
   const lines = [`podcreds credential chain (${mode}): ${outcome}`]
   explanation.links.forEach((link, index) => {
-    lines.push(`  ${index + 1}. ${link.name.padEnd(width)}  ${link.status.padEnd(11)}  ${link.reason}`)
+    lines.push(
+      `  ${index + 1}. ${link.name.padEnd(width)}  ${link.status.padEnd(11)}  ${printable(link.reason)}`,
+    )
     for (const [key, value] of Object.entries(link.details)) {
-      lines.push(`${' '.repeat(width + 7)}${key}: ${value}`)
+      lines.push(`${' '.repeat(width + 7)}${key}: ${printable(value)}`)
     }
   })
   return lines.join('\n')
+}
+
+// Details carry text from outside (token claims, file paths, environment values): this output goes
+// to terminals and log lines, so control characters (escape sequences, line breaks that forge
+// lines) are blanked, as scrub() does for server text.
+function printable(text: string): string {
+  return scrub(text, [], 2_000)
 }

@@ -186,6 +186,37 @@ describe('explain()', () => {
     }
   })
 
+  it('toString() prints no control characters from token claims (no terminal escapes, no forged lines)', async () => {
+    const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+    const now = Math.floor(Date.now() / 1000)
+    const hostile = `${tmp.dir}/hostile-token`
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(
+      hostile,
+      [
+        encode({ alg: 'RS256' }),
+        encode({
+          iss: 'https://oidc.example.com/id/TEST\u001b[2J',
+          sub: 'system:serviceaccount:default:app\nforged line',
+          aud: ['sts.amazonaws.com\u001b]0;title\u0007'],
+          iat: now,
+          exp: now + 3600,
+        }),
+        'c2ln',
+      ].join('.'),
+    )
+    const env = { ...irsaEnv(sts.url, hostile), ...podIdentityEnv(agent.url, hostile) }
+
+    const explanation = await explain({ env, dryRun: true, sdkFallback: false })
+    const text = String(explanation)
+
+    expect(explanation.links[1]!.details['tokenSubject']).toContain('forged line')
+    expect(text).toContain('forged line')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+    expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
+    expect(text.split('\n').some((line) => line.startsWith('forged line'))).toBe(false)
+  })
+
   it('renders a readable summary with toString(), which JSON leaves out', async () => {
     const env = { ...irsaEnv(sts.url, token), ...podIdentityEnv(agent.url, token) }
     const explanation = await explain({ env, dryRun: true, sdkFallback: false })
