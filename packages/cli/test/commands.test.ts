@@ -272,6 +272,22 @@ describe('podcreds token inspect', () => {
     expect(res.stdout).not.toContain(token.trim().split('.')[2])
   })
 
+  it('prints no control characters from a hostile token (no terminal escapes, no forged lines)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const hostile = fakeJwt({
+      iss: 'https://issuer\u001b[2J',
+      sub: 'system:serviceaccount:a:b\nproblem forged line',
+      aud: ['sts.amazonaws.com\u001b]0;title\u0007'],
+      iat: now,
+      exp: now + 3600,
+    })
+    const res = await run(['token', 'inspect', '-'], podEnv({}), hostile)
+    expect(res.stdout).toContain('problem forged line')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+    expect(res.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
+    expect(res.stdout.split('\n').some((line) => line.startsWith('problem forged line'))).toBe(false)
+  })
+
   it('reads stdin with -, and exits 1 for an expired token', async () => {
     const now = Math.floor(Date.now() / 1000)
     const res = await run(

@@ -1,3 +1,4 @@
+import { scrub } from '@podcreds/core'
 import type { TokenInspection } from '@podcreds/token'
 import { relative } from './output.js'
 
@@ -16,17 +17,21 @@ export const EXPECTED_AUDIENCE = {
 
 export type TokenPurpose = keyof typeof EXPECTED_AUDIENCE
 
+// Claims are the token's text, and `token inspect` is pointed at tokens from anywhere: control
+// characters (terminal escapes, line breaks that forge output lines) are blanked before printing.
+const printable = (text: string): string => scrub(text, [], 512)
+
 /** Claims only — never the token text. */
 export function tokenSummary(info: TokenInspection, now: number): Record<string, string> {
   const out: Record<string, string> = {}
-  if (info.issuer !== undefined) out.issuer = info.issuer
-  if (info.subject !== undefined) out.subject = info.subject
-  out.audiences = info.audiences.join(', ') || '(none)'
+  if (info.issuer !== undefined) out.issuer = printable(info.issuer)
+  if (info.subject !== undefined) out.subject = printable(info.subject)
+  out.audiences = printable(info.audiences.join(', ')) || '(none)'
   if (info.serviceAccount !== undefined) {
-    out.serviceAccount = `${info.serviceAccount.namespace}/${info.serviceAccount.name}`
+    out.serviceAccount = printable(`${info.serviceAccount.namespace}/${info.serviceAccount.name}`)
   }
-  if (info.pod !== undefined) out.pod = info.pod.name
-  if (info.node !== undefined) out.node = info.node.name
+  if (info.pod !== undefined) out.pod = printable(info.pod.name)
+  if (info.node !== undefined) out.node = printable(info.node.name)
   if (info.issuedAt !== undefined) out.issuedAt = info.issuedAt.toISOString()
   if (info.expiresAt !== undefined) {
     out.expiresAt = `${info.expiresAt.toISOString()} (${relative(info.expiresAt.getTime() - now)})`
@@ -34,8 +39,8 @@ export function tokenSummary(info: TokenInspection, now: number): Record<string,
   if (info.rotationDueAt !== undefined) {
     out.rotationDueAt = `${info.rotationDueAt.toISOString()} (${relative(info.rotationDueAt.getTime() - now)})`
   }
-  out.algorithm = info.header.alg
-  if (info.header.kid !== undefined) out.keyId = info.header.kid
+  out.algorithm = printable(info.header.alg)
+  if (info.header.kid !== undefined) out.keyId = printable(info.header.kid)
   return out
 }
 
@@ -66,7 +71,7 @@ export function tokenProblems(
     const expected = EXPECTED_AUDIENCE[purpose]
     if (!info.audiences.includes(expected)) {
       problems.push({
-        message: `the token in ${file} has audience ${info.audiences.join(', ') || '(none)'}, but ${purpose} needs ${expected}`,
+        message: `the token in ${file} has audience ${printable(info.audiences.join(', ')) || '(none)'}, but ${purpose} needs ${expected}`,
         fix: `set the projected volume's audience to ${expected} (the EKS webhook does this for ${purpose === 'irsa' ? 'eks.amazonaws.com/role-arn' : 'Pod Identity'} service accounts)`,
       })
     }
