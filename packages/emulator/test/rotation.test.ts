@@ -10,7 +10,7 @@ async function layout(
 ): Promise<{ data: string; entries: string[]; links: Record<string, string> }> {
   const entries = (await readdir(dir)).sort()
   const links: Record<string, string> = {}
-  for (const name of ['eks-pod-identity-token', 'token']) {
+  for (const name of ['azure-identity-token', 'eks-pod-identity-token', 'token']) {
     expect((await lstat(join(dir, name))).isSymbolicLink()).toBe(true)
     links[name] = await readlink(join(dir, name))
   }
