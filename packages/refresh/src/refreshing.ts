@@ -558,6 +558,11 @@ export function refreshing<T extends ExpiringIdentity>(
   provider.invalidate = (key?: string): void => {
     if (cached === undefined) return
     if (key !== undefined && key !== cachedKey) return // credentials already replaced
+    // A key AWS rejected must not be served through a rule-10 back-off (the source last answered
+    // "unchanged"): the first invalidation of a key lifts that back-off once, so the next caller
+    // asks the source again. A failure back-off stays (rule 6 bounds the load on a sick source),
+    // and so does a back-off after a repeated invalidation of the same key.
+    if (!invalidated && currentError === undefined) backoffUntil = Number.NEGATIVE_INFINITY
     invalidated = true
     recompute()
   }

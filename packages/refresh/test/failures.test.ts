@@ -257,6 +257,41 @@ describe('rule 10: the source answers with the same credentials', () => {
   })
 })
 
+describe('rule 12 during a rule-10 back-off', () => {
+  it('invalidating the held key asks the source at once, and only once per key', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    source.answer = 'same'
+    const engine = refreshing(source.fn, { clock, random: mulberry32(28) })
+    const held = await engine()
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    expect(engine.stats().unchanged).toBe(1)
+    const callsBefore = source.calls.length
+
+    // AWS rejected the key; the agent still has the same set: one call, which answers "unchanged".
+    engine.invalidate(held.accessKeyId)
+    expect(await engine()).toBe(held)
+    expect(source.calls.length).toBe(callsBefore + 1)
+    // A second invalidation of the same key inside the back-off does not hammer the source.
+    engine.invalidate(held.accessKeyId)
+    expect(await engine()).toBe(held)
+    expect(source.calls.length).toBe(callsBefore + 1)
+
+    // Once the agent has a new set, an invalidation picks it up on the next call.
+    source.answer = 'fresh'
+    const other = refreshing(source.fn, { clock, random: mulberry32(29) })
+    const first = await other()
+    source.answer = 'same'
+    await clock.advance(other.stats().nextRefreshAt!.getTime() - clock.now())
+    source.answer = 'fresh'
+    other.invalidate(first.accessKeyId)
+    const renewed = await other()
+    expect(renewed.accessKeyId).not.toBe(first.accessKeyId)
+    engine.close()
+    other.close()
+  })
+})
+
 describe('rule 11: already-expired credentials from the source', () => {
   it('count as a failed refresh, on the first fetch too', async () => {
     const clock = new FakeClock()
