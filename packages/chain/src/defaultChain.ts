@@ -47,8 +47,10 @@ export interface DefaultChainOptions {
    * link is reached. `false` disables it; a function replaces the import and returns the
    * provider to use (called once per resolve). A failing import skips the link with the reason
    * "fallback unavailable: @aws-sdk/credential-provider-node is not installed". The SDK chain's
-   * final "Could not load credentials from any providers" counts as not configured.
-   * @defaultValue `true`
+   * final "Could not load credentials from any providers" counts as not configured. The SDK reads
+   * `process.env` and `~/.aws`, never the `env` option, so with a custom `env` the link is off
+   * unless set to `true` (it would answer for another environment than the one given).
+   * @defaultValue `true` when `env` is unset or `process.env`; `false` with any other `env`
    */
   sdkFallback?: boolean | (() => Promise<AwsCredentialIdentityProvider>)
   /** Receives debug lines of every link and the engine (never a secret). @defaultValue none: silent */

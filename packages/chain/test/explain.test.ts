@@ -242,3 +242,21 @@ describe('explain()', () => {
     await expect(explain(null as never)).rejects.toThrow('options must be an object')
   })
 })
+
+describe('the SDK fallback with a custom env', () => {
+  it('is off by default, since the AWS SDK would read process.env instead of the env given', async () => {
+    const explanation = await explain({ env: {}, dryRun: true })
+    const sdk = explanation.links.find((link) => link.name === 'sdk')
+    expect(sdk?.status).toBe('skipped')
+    expect(sdk?.reason).toMatch(/off by default with a custom env/)
+  })
+
+  it('is on when asked for explicitly', async () => {
+    const explanation = await explain({
+      env: {},
+      dryRun: true,
+      sdkFallback: async () => async () => ({ accessKeyId: 'AKIAEXAMPLEEXAMPLE00', secretAccessKey: 'x' }),
+    })
+    expect(explanation.links.find((link) => link.name === 'sdk')?.status).not.toBe('skipped')
+  })
+})

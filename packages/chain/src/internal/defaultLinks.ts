@@ -46,7 +46,10 @@ export function buildDefaultLinks(options: Omit<DefaultChainOptions, 'refresh'>)
       )
     }
   }
-  const sdkFallback = options.sdkFallback ?? true
+  // The AWS SDK's chain reads process.env and ~/.aws, never our `env`: with a custom `env` it
+  // would answer for another environment than the one asked about, so it is off unless asked for.
+  const customEnv = env !== undefined && env !== process.env
+  const sdkFallback = options.sdkFallback ?? !customEnv
   if (typeof sdkFallback !== 'boolean' && typeof sdkFallback !== 'function') {
     throw new TypeError('sdkFallback must be a boolean or a function returning a credentials provider')
   }
@@ -64,7 +67,13 @@ export function buildDefaultLinks(options: Omit<DefaultChainOptions, 'refresh'>)
   })
   const webIdentity = nested('webIdentity', () => fromWebIdentity({ ...shared, ...options.webIdentity }))
   const container = nested('container', () => fromContainer({ ...shared, ...options.container }))
-  const sdk = sdkFallbackLink(sdkFallback, env)
+  const sdk = sdkFallbackLink(
+    sdkFallback,
+    env,
+    options.sdkFallback === undefined && customEnv
+      ? 'off by default with a custom env: the AWS SDK reads only process.env (pass sdkFallback: true to use it anyway)'
+      : 'disabled (sdkFallback: false)',
+  )
 
   const pod: DefaultLink[] = [
     { name: 'env', provider: envLink },

@@ -38,6 +38,7 @@ const silentSdkLogger = {
 export function sdkFallbackLink(
   option: SdkFallbackOption,
   envOption: Env | undefined,
+  disabledReason = 'disabled (sdkFallback: false)',
 ): DescribableProvider<AwsCredentialIdentity> {
   const load = async (): Promise<AwsCredentialIdentityProvider> => {
     if (typeof option === 'function') return await option()
@@ -51,7 +52,7 @@ export function sdkFallbackLink(
 
   const loadOrSkip = async (): Promise<AwsCredentialIdentityProvider> => {
     if (option === false) {
-      throw new CredentialsError('sdk: disabled (sdkFallback: false)', { code: 'ERR_NOT_CONFIGURED' })
+      throw new CredentialsError(`sdk: ${disabledReason}`, { code: 'ERR_NOT_CONFIGURED' })
     }
     try {
       const loaded = await load()
@@ -84,7 +85,7 @@ export function sdkFallbackLink(
   }
 
   const describe = async (): Promise<SourceDescription> => {
-    if (option === false) return { configured: false, reason: 'disabled (sdkFallback: false)', details: {} }
+    if (option === false) return { configured: false, reason: disabledReason, details: {} }
     try {
       await loadOrSkip()
     } catch (error) {
