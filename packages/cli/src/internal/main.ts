@@ -1,4 +1,4 @@
-import { isCredentialsError } from '@podcreds/core'
+import { isCredentialsError, scrub } from '@podcreds/core'
 import type { Io } from './output.js'
 import { line, UsageError } from './output.js'
 

@@ -69,8 +69,7 @@ export async function demo(args: string[], io: Io): Promise<number> {
           endpoint: emulator.awsUrl,
           credentials: provider,
         })
-        const identity = await sts.send(new GetCallerIdentityCommand({}))
-        sts.destroy()
+        const identity = await sts.send(new GetCallerIdentityCommand({})).finally(() => sts.destroy())
         const stats = provider.stats()
         results.push({
           pod,
