@@ -58,10 +58,10 @@ export async function main(argv: string[], io: Io, version: string): Promise<num
       line(io.stderr, `podcreds ${name}: ${error.message} [${error.code}]`)
       return 1
     }
-    line(
-      io.stderr,
-      `podcreds ${name}: unexpected error: ${error instanceof Error ? error.message : String(error)}`,
-    )
+    // Not ours: its message is not known to be secret-free or single-line, so it is scrubbed of
+    // control characters and capped.
+    const message = scrub(error instanceof Error ? error.message : String(error), [], 300)
+    line(io.stderr, `podcreds ${name}: unexpected error: ${message}`)
     return 1
   }
 }
