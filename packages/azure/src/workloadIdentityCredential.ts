@@ -349,7 +349,19 @@ export function workloadIdentityCredential(
    * `refresh_in` ratio, so this happens once per scope set.
    */
   const retune = (entry: Entry, used: RefreshingProvider<EntraToken>, token: EntraToken): void => {
-    if (userWindowMs !== undefined || entry.engine !== used || token.windowMs === entry.windowMs) return
+    if (userWindowMs !== undefined || entry.engine !== used) return
+    // Entra's lifetimes vary by a few minutes from token to token; only a real change of the
+    // refresh_in ratio is worth a new engine (which restarts its stats and phase spreading).
+    const previous = entry.windowMs
+    const next = token.windowMs
+    if (next === previous) return
+    if (
+      previous !== undefined &&
+      next !== undefined &&
+      Math.abs(next - previous) <= Math.max(60_000, previous / 10)
+    ) {
+      return
+    }
     entry.windowMs = token.windowMs
     entry.engine = makeEngine(entry, token.windowMs, token)
     used.close()
