@@ -483,30 +483,19 @@ let tokenModule: Promise<typeof import('@podcreds/token')> | undefined
 
 async function tokenDetails(jwt: string, now: number): Promise<Record<string, string>> {
   tokenModule ??= import('@podcreds/token')
-  const { decodeToken } = await tokenModule
-  let claims: Record<string, unknown>
-  try {
-    claims = decodeToken(jwt).claims as Record<string, unknown>
-  } catch {
-    return { token: 'not a JWT: Entra will refuse it as a client assertion' }
+  const { describeTokenClaims } = await tokenModule
+  // Claims only, scrubbed of control characters (they reach `podcreds doctor`).
+  const details = describeTokenClaims(jwt, { now })
+  if (details['tokenFormat'] === 'opaque') {
+    details['warning'] = 'the federated token is not a JWT: Entra will refuse it as a client assertion'
+    return details
   }
-  const details: Record<string, string> = {}
-  const clean = (value: string): string => value.replace(/[^\x20-\x7e]/g, '?').slice(0, 200)
-  if (typeof claims.iss === 'string') details.tokenIssuer = clean(claims.iss)
-  if (typeof claims.sub === 'string') details.tokenSubject = clean(claims.sub)
-  const audiences =
-    typeof claims.aud === 'string'
-      ? [claims.aud]
-      : Array.isArray(claims.aud)
-        ? claims.aud.filter((a): a is string => typeof a === 'string')
-        : []
-  if (audiences.length > 0) details.tokenAudience = clean(audiences.join(', '))
-  if (typeof claims.exp === 'number' && Number.isFinite(claims.exp)) {
-    details.tokenExpiresAt = new Date(claims.exp * 1000).toISOString()
-    if (claims.exp * 1000 <= now) details.warning = 'the federated token is expired: is kubelet rotating it?'
+  if (details['tokenExpired'] === 'yes') {
+    details['warning'] = 'the federated token is expired: is kubelet rotating it?'
   }
+  const audiences = details['tokenAudience']?.split(', ') ?? []
   if (!audiences.includes(AZURE_TOKEN_EXCHANGE_AUDIENCE)) {
-    details.warning =
+    details['warning'] =
       `the token's audience is not ${AZURE_TOKEN_EXCHANGE_AUDIENCE}: Entra will refuse it (AADSTS700212); ` +
       'is this the token the workload identity webhook projects?'
   }

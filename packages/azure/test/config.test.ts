@@ -270,6 +270,9 @@ describe('describe()', () => {
       tokenIssuer: 'https://oidc.example/issuer',
       tokenSubject: 'system:serviceaccount:default:app',
       tokenAudience: 'api://AzureADTokenExchange',
+      tokenFormat: 'jwt',
+      tokenExpiresAt: '2100-01-01T00:00:00.000Z',
+      tokenExpired: 'no',
     })
     expect(description.details.warning).toBeUndefined()
     expect(JSON.stringify(description)).not.toContain('SECRETCANARYASSERTION1')
@@ -286,6 +289,43 @@ describe('describe()', () => {
 
     expect(description.details.warning).toContain('AADSTS700212')
     expect(description.details.authorityHost).toBe('https://login.microsoftonline.com/')
+  })
+
+  it('blanks control characters in the token claims it shows', async () => {
+    await volume.write(
+      fakeAssertion('SECRETCANARYASSERTION3', {
+        iss: 'https://oidc.example/issuer\u001b[2J',
+        sub: 'system:serviceaccount:default:app\nforged line',
+      }),
+    )
+    const credential = track(
+      workloadIdentityCredential({ env: {}, tenantId: TENANT, clientId: CLIENT, tokenFilePath: volume.path }),
+    )
+
+    const description = await credential.describe()
+
+    expect(description.details.tokenSubject).toBe('system:serviceaccount:default:app forged line')
+    for (const value of Object.values(description.details)) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+      expect(value).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/)
+    }
+    expect(JSON.stringify(description)).not.toContain('SECRETCANARYASSERTION3')
+  })
+
+  it('warns about a token that is not a JWT, or an expired one', async () => {
+    await volume.write('SECRETCANARYASSERTION4-not-a-jwt')
+    const credential = track(
+      workloadIdentityCredential({ env: {}, tenantId: TENANT, clientId: CLIENT, tokenFilePath: volume.path }),
+    )
+    const opaque = await credential.describe()
+    expect(opaque.details.tokenFormat).toBe('opaque')
+    expect(opaque.details.warning).toMatch(/not a JWT/)
+    expect(JSON.stringify(opaque)).not.toContain('SECRETCANARYASSERTION4')
+
+    await volume.write(fakeAssertion('SECRETCANARYASSERTION5', { exp: 1_000_000_000 }))
+    const expired = await credential.describe()
+    expect(expired.details.tokenExpired).toBe('yes')
+    expect(expired.details.warning).toMatch(/expired/)
   })
 
   it('shows half a configuration as not configured', async () => {

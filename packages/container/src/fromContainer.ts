@@ -29,7 +29,7 @@ import {
   validateSignal,
   validateString,
 } from '@podcreds/core'
-import type { DecodedToken, ReadFile } from '@podcreds/token'
+import type { ReadFile } from '@podcreds/token'
 import { checkEndpoint } from './checkEndpoint.js'
 import { parseCredentials } from './internal/parseCredentials.js'
 import type { Endpoint, SourceOptions, TokenSource } from './internal/resolveSource.js'
@@ -263,7 +263,7 @@ export function fromContainer(options: ContainerOptions = {}): DescribableProvid
     // but sends nothing.
     const token = await loadToken(tokenSource, readFile)
     if (tokenSource.kind === 'file') details['tokenFileReadable'] = 'yes'
-    if (token !== undefined) Object.assign(details, await describeClaims(token))
+    if (token !== undefined) Object.assign(details, await describeClaims(token, clock.now()))
     const tokenText =
       tokenSource.kind === 'file'
         ? `with the token from ${tokenSource.path}`
@@ -339,25 +339,10 @@ function statusError(
   })
 }
 
-async function describeClaims(token: string): Promise<Record<string, string>> {
-  let claims: DecodedToken['claims']
-  try {
-    // Loaded on demand: decoding pulls in jose's decoder, which the credentials path never needs
-    // (DESIGN "Cold-start budget": the container path loads node:http and nothing else).
-    const { decodeToken } = await import('@podcreds/token')
-    claims = decodeToken(token).claims
-  } catch {
-    // An ECS token or another opaque string: nothing to show, and never the token itself.
-    return { tokenFormat: 'opaque' }
-  }
-  // Claims are not secret, but they are the token's text: strip control characters and cap them
-  // before a CLI prints them.
-  const out: Record<string, string> = { tokenFormat: 'jwt' }
-  if (claims.sub !== undefined) out['tokenSub'] = scrub(claims.sub, [], 256)
-  if (claims.aud !== undefined) {
-    out['tokenAud'] = scrub(Array.isArray(claims.aud) ? claims.aud.join(', ') : claims.aud, [], 256)
-  }
-  const exp = claims.exp === undefined ? Number.NaN : new Date(claims.exp * 1000).getTime()
-  if (!Number.isNaN(exp)) out['tokenExp'] = new Date(exp).toISOString()
-  return out
+async function describeClaims(token: string, now: number): Promise<Record<string, string>> {
+  // Loaded on demand: decoding pulls in the token decoder, which the credentials path never needs
+  // (DESIGN "Cold-start budget": the container path loads node:http and nothing else). Claims only,
+  // scrubbed; an ECS token or another opaque string shows as `tokenFormat: 'opaque'`.
+  const { describeTokenClaims } = await import('@podcreds/token')
+  return describeTokenClaims(token, { now })
 }

@@ -44,6 +44,8 @@ describe('fromContainer().describe()', () => {
         AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}?query=hidden`,
         AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: path,
       },
+      // An hour before the token's exp: describe() judges expiry with the injected clock.
+      clock: { now: () => EXP * 1000 - 3_600_000, setTimeout, clearTimeout },
     }).describe()
 
     expect(description.configured).toBe(true)
@@ -54,9 +56,11 @@ describe('fromContainer().describe()', () => {
       tokenFile: path,
       tokenFileReadable: 'yes',
       tokenFormat: 'jwt',
-      tokenSub: 'system:serviceaccount:shop:checkout',
-      tokenAud: 'pods.eks.amazonaws.com',
-      tokenExp: '2030-01-01T00:00:00.000Z',
+      tokenIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC',
+      tokenSubject: 'system:serviceaccount:shop:checkout',
+      tokenAudience: 'pods.eks.amazonaws.com',
+      tokenExpiresAt: '2030-01-01T00:00:00.000Z',
+      tokenExpired: 'no',
     })
     expect(description.reason).toContain(agent.url)
     expect(description.reason).toContain(path)

@@ -1,5 +1,7 @@
 export type { DecodeTokenOptions } from './decodeToken.js'
 export { DEFAULT_MAX_TOKEN_LENGTH, decodeToken } from './decodeToken.js'
+export type { DescribeTokenClaimsOptions } from './describeTokenClaims.js'
+export { describeTokenClaims } from './describeTokenClaims.js'
 export type { InspectTokenOptions, TokenInspection, TokenServiceAccount } from './inspectToken.js'
 export { inspectToken } from './inspectToken.js'
 export type { ServiceAccountRef } from './parseServiceAccountSubject.js'

@@ -358,7 +358,7 @@ export function fromWebIdentity(
       endpointSource: endpoint.source,
     }
     if (endpoint.warning !== undefined) details.warning = endpoint.warning
-    Object.assign(details, await tokenDetails(token))
+    Object.assign(details, await tokenDetails(token, clock.now()))
     const proxy = options.transport === undefined ? readProxyEnv(config.env) : undefined
     if (options.dispatcher !== undefined) details.proxy = 'dispatcher option'
     else if (proxy !== undefined) {
@@ -513,17 +513,12 @@ async function expiryOf(token: string): Promise<number | undefined> {
   return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined
 }
 
-async function tokenDetails(token: string): Promise<Record<string, string>> {
-  const claims = await claimsOf(token)
-  if (claims === undefined) return { token: 'not a JWT (sent to STS as is)' }
-  const details: Record<string, string> = {}
-  if (typeof claims.sub === 'string') details.tokenSubject = claims.sub
-  if (typeof claims.aud === 'string') details.tokenAudience = claims.aud
-  else if (Array.isArray(claims.aud)) details.tokenAudience = claims.aud.join(', ')
-  if (typeof claims.iss === 'string') details.tokenIssuer = claims.iss
-  if (typeof claims.exp === 'number' && Number.isFinite(claims.exp))
-    details.tokenExpiresAt = isoSeconds(claims.exp)
-  return details
+// Claims only, scrubbed of control characters (they reach `podcreds doctor` and explain()'s
+// text); a token that is not a JWT (sent to STS as is) shows as `tokenFormat: 'opaque'`.
+async function tokenDetails(token: string, now: number): Promise<Record<string, string>> {
+  tokenModule ??= import('@podcreds/token')
+  const { describeTokenClaims } = await tokenModule
+  return describeTokenClaims(token, { now })
 }
 
 function isoSeconds(epochSeconds: number): string {

@@ -408,14 +408,41 @@ describe('fromWebIdentity: describe()', () => {
       region: 'eu-west-1',
       regionSource: 'AWS_REGION',
       endpoint: 'https://sts.eu-west-1.amazonaws.com/',
+      tokenFormat: 'jwt',
+      tokenIssuer: 'https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE',
       tokenSubject: 'system:serviceaccount:default:app',
       tokenAudience: 'sts.amazonaws.com',
       tokenExpiresAt: new Date(NOW + 3_600_000).toISOString(),
+      tokenExpired: 'no',
     })
     expect(description.details.warning).toBeUndefined()
     expect(JSON.stringify(description)).not.toContain(TOKEN)
     expect(JSON.stringify(description)).not.toContain('SECRETCANARY')
     expect(sts.requests).toHaveLength(0)
+  })
+
+  it('blanks control characters in token claims (a hostile token cannot forge doctor lines)', async () => {
+    await tokens.rotate(
+      makeJwt({
+        iss: 'https://oidc.example.com/id/TEST\u001b[2J',
+        sub: 'system:serviceaccount:default:app\nforged line',
+        aud: ['sts.amazonaws.com\u001b]0;title\u0007'],
+      }),
+    )
+    const description = await fromWebIdentity(options()).describe()
+
+    expect(description.details.tokenSubject).toBe('system:serviceaccount:default:app forged line')
+    for (const value of Object.values(description.details)) {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+      expect(value).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/)
+    }
+  })
+
+  it('shows a token that is not a JWT as opaque, never its text', async () => {
+    await tokens.rotate('SECRETCANARYopaque-oauth-access-token')
+    const description = await fromWebIdentity(options({ providerId: 'www.amazon.com' })).describe()
+    expect(description.details.tokenFormat).toBe('opaque')
+    expect(JSON.stringify(description)).not.toContain('SECRETCANARY')
   })
 
   it('carries a warning when there is no region', async () => {
