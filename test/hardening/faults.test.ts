@@ -12,6 +12,7 @@ import type { RefreshingProvider } from '@podcreds/refresh'
 import { refreshing } from '@podcreds/refresh'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, describe, expect, it } from 'vitest'
+import { mulberry32 } from '../support/random.js'
 import {
   agentBody,
   CANARY_SECRET,
@@ -20,7 +21,6 @@ import {
   errorTexts,
   expectNoLeak,
   leaks,
-  seededRandom,
   startRecorder,
   VirtualClock,
 } from './helpers.js'
@@ -121,7 +121,7 @@ function harness(options: { maxStalenessMs?: number; lifetimeMs?: number; seed?:
   const maxStalenessMs = options.maxStalenessMs ?? 0
   const provider = refreshing(source, {
     clock,
-    random: seededRandom(options.seed ?? 11),
+    random: mulberry32(options.seed ?? 11),
     maxBackoffMs: MAX_BACKOFF,
     maxStalenessMs,
   })
@@ -407,7 +407,7 @@ describe('faults over real HTTP (loopback agent, engine in virtual time)', () =>
         timeoutMs: 2000,
         env: {},
       }),
-      { clock, random: seededRandom(5), maxBackoffMs: MAX_BACKOFF },
+      { clock, random: mulberry32(5), maxBackoffMs: MAX_BACKOFF },
     )
     const settle = async (): Promise<void> => {
       for (let i = 0; i < 500 && provider.stats().refreshing; i++) await new Promise((r) => setTimeout(r, 2))
@@ -474,13 +474,13 @@ describe('agent and STS outages on the emulator (real HTTP, emulator and engine 
     '%s down for 3 hours: errors after expiry only, bounded calls, recovery within one back-off',
     async (target) => {
       const clock = new VirtualClock(Date.now())
-      const emulator = await startEmulator({ clock, random: seededRandom(21) })
+      const emulator = await startEmulator({ clock, random: mulberry32(21) })
       // HTTP timeouts on the real clock (a request is real I/O); expiry judged on the virtual one.
       const source =
         target === 'agent'
           ? fromContainer({ env: emulator.env, maxAttempts: 1 })
           : fromWebIdentity({ env: emulator.irsaEnv, maxAttempts: 1 })
-      const engine = refreshing(source, { clock, random: seededRandom(22), maxBackoffMs: MAX_BACKOFF })
+      const engine = refreshing(source, { clock, random: mulberry32(22), maxBackoffMs: MAX_BACKOFF })
       const settle = async (): Promise<void> => {
         for (let i = 0; i < 2000 && engine.stats().refreshing; i++) await new Promise((r) => setImmediate(r))
       }

@@ -9,8 +9,8 @@ import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
-import type { Clock, TimerHandle, TimerOptions } from '@podcreds/core'
 import { expect } from 'vitest'
+import { FakeClock } from '../support/fakeClock.js'
 
 // ---- canaries ----------------------------------------------------------------------------------
 
@@ -323,92 +323,14 @@ export async function tempDir(): Promise<{
 // ---- virtual time --------------------------------------------------------------------------------
 
 /**
- * A virtual clock. Timers run on a monotonic counter, as Node's do; `now()` is that counter plus a
- * wall-clock offset. `advance(ms)` moves both, running each timer as it falls due (in due order,
- * ties in the order set), each followed by a flush of pending promise callbacks so a source call a
- * timer starts settles before the next timer fires. `jump(ms)` moves only the wall clock, forward
- * or backward: an NTP step, or a process suspended (its timers then fire late on the wall clock).
+ * The shared virtual clock (test/support/fakeClock.ts) as this suite uses it: timers on a monotonic
+ * counter, `jump(ms)` steps only the wall clock (an NTP step, or a process suspended: its timers
+ * then fire late on the wall clock), and `advance()` drains promise chains thoroughly around each
+ * timer, since these sources chain many promises per answer.
  */
-export class VirtualClock implements Clock {
-  #mono = 0
-  #offset: number
-  #seq = 0
-  readonly #timers = new Map<number, { at: number; fn: () => void }>()
-  /** Timers ever set. */
-  timersSet = 0
-
+export class VirtualClock extends FakeClock {
   constructor(start = Date.UTC(2026, 0, 1)) {
-    this.#offset = start
-  }
-
-  now(): number {
-    return this.#mono + this.#offset
-  }
-
-  setTimeout(fn: () => void, ms: number, _options?: TimerOptions): TimerHandle {
-    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`VirtualClock.setTimeout: bad delay ${ms}`)
-    const id = ++this.#seq
-    this.#timers.set(id, { at: this.#mono + ms, fn })
-    this.timersSet++
-    return { id }
-  }
-
-  clearTimeout(handle: TimerHandle): void {
-    const id = (handle as { id?: unknown } | null)?.id
-    if (typeof id === 'number') this.#timers.delete(id)
-  }
-
-  /** Live timers. */
-  pending(): number {
-    return this.#timers.size
-  }
-
-  /** Moves the wall clock (forward or backward) without running anything. */
-  jump(ms: number): void {
-    this.#offset += ms
-  }
-
-  /** Moves time forward by `ms`, running every timer that falls due, in order. */
-  async advance(ms: number): Promise<void> {
-    // Callbacks of answers given now settle now, before time moves.
-    await flush()
-    const end = this.#mono + ms
-    for (;;) {
-      let nextId: number | undefined
-      let nextAt = Number.POSITIVE_INFINITY
-      for (const [id, timer] of this.#timers) {
-        if (timer.at < nextAt) {
-          nextAt = timer.at
-          nextId = id
-        }
-      }
-      if (nextId === undefined || nextAt > end) break
-      const timer = this.#timers.get(nextId)!
-      this.#timers.delete(nextId)
-      this.#mono = Math.max(this.#mono, timer.at)
-      timer.fn()
-      await flush()
-    }
-    this.#mono = end
-    await flush()
-  }
-}
-
-/** Lets every pending promise callback (and a few rounds of I/O-free chains) run. */
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve()
-  await new Promise<void>((resolve) => setImmediate(resolve))
-}
-
-/** A seeded pseudo-random source in [0, 1) (mulberry32): deterministic jitter. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+    super(start, { settle: 'drain' })
   }
 }
 

@@ -17,6 +17,7 @@ import { generateTrustPolicy, lintTrustPolicy, startEmulator } from '@podcreds/e
 import { refreshing } from '@podcreds/refresh'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mulberry32 } from '../support/random.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -26,7 +27,6 @@ import {
   CANARY_TOKEN,
   expectCode,
   rejection,
-  seededRandom,
   startRecorder,
   stsBody,
   stsError,
@@ -359,7 +359,7 @@ describe('Outage amplification row', () => {
 
   it('jittered refresh points: a fleet started in the same millisecond spreads its refreshes', async () => {
     const clock = new VirtualClock()
-    const random = seededRandom(42)
+    const random = mulberry32(42)
     const source = async (): Promise<TemporaryCredentials> =>
       protectCredentials({
         accessKeyId: CANARY_KEY_ID,

@@ -13,13 +13,13 @@ import type { RefreshingProvider } from '@podcreds/refresh'
 import { refreshing } from '@podcreds/refresh'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { expect, it } from 'vitest'
+import { mulberry32 } from '../support/random.js'
 import {
   agentBody,
   CANARY_SECRET,
   CANARY_TOKEN,
   errorTexts,
   leaks,
-  seededRandom,
   startRecorder,
   VirtualClock,
 } from './helpers.js'
@@ -51,13 +51,13 @@ function processListeners(): number {
 }
 
 it('7 simulated days: no growth in timers, listeners, sockets, handles or memory; every caller answered', async () => {
-  const random = seededRandom(7)
+  const random = mulberry32(7)
   const clock = new VirtualClock(Date.now())
   const controller = new AbortController()
   const { signal } = controller
 
   // ---- the sources ------------------------------------------------------------------------------
-  const emulator = await startEmulator({ clock, random: seededRandom(8) })
+  const emulator = await startEmulator({ clock, random: mulberry32(8) })
   let agentMode: 'ok' | 'reset' | '500' | '429' = 'ok'
   const agent = await startRecorder((_req, res: ServerResponse) => {
     if (agentMode === 'reset') return void res.socket?.resetAndDestroy()

@@ -1,7 +1,7 @@
 import { workloadIdentityCredential } from '@podcreds/azure'
 import type { CredentialsError } from '@podcreds/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { FakeClock } from './fakeClock.js'
+import { FakeClock } from '../../../test/support/fakeClock.js'
 import {
   CLIENT,
   type EntraReply,

@@ -101,18 +101,6 @@ export async function startAgent(
   }
 }
 
-/** A deterministic `Random` (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /**
  * The system clock, except that timers someone awaits (retry back-off: `keepAlive`) fire at once
  * and their delays are recorded. Request timeouts stay real.

@@ -7,6 +7,7 @@ import { fromContainer } from '@podcreds/container'
 import type { HttpRequest, HttpTransport } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { mulberry32 } from '../../../test/support/random.js'
 import type { FakeAgent } from './fakeAgent.js'
 import {
   credentialsBody,
@@ -14,7 +15,6 @@ import {
   instantSleepClock,
   ok,
   rejectionOf,
-  seededRandom,
   startAgent,
 } from './fakeAgent.js'
 
@@ -37,7 +37,7 @@ afterEach(async () => {
 
 /** A provider against the fake agent with instant back-off and a seeded random. */
 function provider(env: Record<string, string | undefined>, options: ContainerOptions = {}) {
-  return fromContainer({ env, clock: instantSleepClock(), random: seededRandom(1), ...options })
+  return fromContainer({ env, clock: instantSleepClock(), random: mulberry32(1), ...options })
 }
 
 async function tokenFile(content: string, name = 'token'): Promise<string> {

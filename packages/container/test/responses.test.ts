@@ -3,6 +3,7 @@ import { fromContainer } from '@podcreds/container'
 import type { Clock } from '@podcreds/core'
 import { CredentialsError, systemClock } from '@podcreds/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { mulberry32 } from '../../../test/support/random.js'
 import type { FakeAgent } from './fakeAgent.js'
 import {
   credentialsBody,
@@ -10,7 +11,6 @@ import {
   instantSleepClock,
   ok,
   rejectionOf,
-  seededRandom,
   startAgent,
 } from './fakeAgent.js'
 
@@ -34,7 +34,7 @@ function provider(options: ContainerOptions = {}) {
   return fromContainer({
     env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url, AWS_CONTAINER_AUTHORIZATION_TOKEN: TOKEN_CANARY },
     clock: instantSleepClock(),
-    random: seededRandom(7),
+    random: mulberry32(7),
     ...options,
   })
 }
@@ -254,7 +254,7 @@ describe('fromContainer: HTTP statuses and retries', () => {
     const runs: number[][] = []
     for (let i = 0; i < 2; i++) {
       const clock = instantSleepClock()
-      await rejectionOf(provider({ clock, random: seededRandom(42) })())
+      await rejectionOf(provider({ clock, random: mulberry32(42) })())
       runs.push(clock.sleeps)
     }
     expect(runs[0]).toEqual(runs[1])
@@ -324,7 +324,7 @@ describe('fromContainer: HTTP statuses and retries', () => {
       fromContainer({
         env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: url },
         clock: instantSleepClock(),
-        random: seededRandom(3),
+        random: mulberry32(3),
       })(),
     )
     expect(err.code).toBe('ERR_NETWORK')

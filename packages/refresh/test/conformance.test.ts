@@ -3,10 +3,10 @@ import type { AwsCredentialIdentity } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
 import { refreshing } from '@podcreds/refresh'
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from './fakeClock.js'
+import { FakeClock } from '../../../test/support/fakeClock.js'
+import { mulberry32 } from '../../../test/support/random.js'
 import type { Answer } from './helpers.js'
 import { outcome, ScriptedSource, SECOND } from './helpers.js'
-import { mulberry32 } from './random.js'
 
 interface Expect {
   result?: 'cached' | 'new' | 'sourceError' | 'nonRecoverable' | 'expiredError'

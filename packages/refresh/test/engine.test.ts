@@ -1,9 +1,9 @@
 import type { AwsCredentialIdentity } from '@podcreds/core'
 import { refreshing } from '@podcreds/refresh'
 import { describe, expect, it } from 'vitest'
-import { FakeClock, settle } from './fakeClock.js'
+import { FakeClock, settle } from '../../../test/support/fakeClock.js'
+import { mulberry32 } from '../../../test/support/random.js'
 import { HOUR, MINUTE, ScriptedSource, SECOND } from './helpers.js'
-import { mulberry32 } from './random.js'
 
 /** A source whose answer the test releases by hand, to hold a source call in flight. */
 function deferredSource(clock: FakeClock, lifetimeMs = HOUR) {

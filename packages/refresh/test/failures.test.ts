@@ -2,9 +2,9 @@ import type { AwsCredentialIdentity } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
 import { refreshing } from '@podcreds/refresh'
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from './fakeClock.js'
+import { FakeClock } from '../../../test/support/fakeClock.js'
+import { mulberry32 } from '../../../test/support/random.js'
 import { HOUR, MINUTE, outcome, ScriptedSource, SECOND } from './helpers.js'
-import { mulberry32 } from './random.js'
 
 function gaps(times: number[]): number[] {
   return times.slice(1).map((t, i) => t - times[i]!)

@@ -1,9 +1,9 @@
 import type { RefreshingProvider } from '@podcreds/refresh'
 import { refreshing } from '@podcreds/refresh'
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from './fakeClock.js'
+import { FakeClock } from '../../../test/support/fakeClock.js'
+import { mulberry32 } from '../../../test/support/random.js'
 import { HOUR, MINUTE, SECOND } from './helpers.js'
-import { mulberry32 } from './random.js'
 
 const PODS = 1_000
 

@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentity } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
-import type { FakeClock } from './fakeClock.js'
+import type { FakeClock } from '../../../test/support/fakeClock.js'
 
 export const SECOND = 1_000
 export const MINUTE = 60 * SECOND

@@ -6,9 +6,9 @@ import {
   refreshing,
 } from '@podcreds/refresh'
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from './fakeClock.js'
+import { FakeClock } from '../../../test/support/fakeClock.js'
+import { mulberry32 } from '../../../test/support/random.js'
 import { HOUR, MINUTE, ScriptedSource } from './helpers.js'
-import { mulberry32 } from './random.js'
 
 describe('close() and [Symbol.dispose]', () => {
   it('leaves no timer, and calls keep working on demand', async () => {

@@ -4,9 +4,9 @@ import type { CredentialsError } from '@podcreds/core'
 import type { RefreshEvent } from '@podcreds/refresh'
 import { refreshing } from '@podcreds/refresh'
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from './fakeClock.js'
+import { FakeClock } from '../../../test/support/fakeClock.js'
+import { mulberry32 } from '../../../test/support/random.js'
 import { MINUTE, outcome, ScriptedSource, SECOND } from './helpers.js'
-import { mulberry32 } from './random.js'
 
 const TYPES = ['start', 'success', 'unchanged', 'failure', 'stale'] as const
 

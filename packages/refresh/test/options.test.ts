@@ -1,6 +1,6 @@
 import { refreshing } from '@podcreds/refresh'
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from './fakeClock.js'
+import { FakeClock } from '../../../test/support/fakeClock.js'
 import { ScriptedSource } from './helpers.js'
 
 describe('bad options throw a TypeError naming the option, at construction', () => {

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs'
 import { refreshing } from '@podcreds/refresh'
 import { DEFAULT_SHARED_MAX, sharedProvider } from '@podcreds/refresh/shared'
 import { describe, expect, it } from 'vitest'
-import { FakeClock } from './fakeClock.js'
+import { FakeClock } from '../../../test/support/fakeClock.js'
+import { mulberry32 } from '../../../test/support/random.js'
 import { ScriptedSource } from './helpers.js'
-import { mulberry32 } from './random.js'
 
 describe('rule 16: sharedProvider()', () => {
   it('returns one engine per key, built once', async () => {

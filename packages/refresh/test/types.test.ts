@@ -6,7 +6,7 @@ import type {
 import type { RefreshingProvider } from '@podcreds/refresh'
 import { refreshing } from '@podcreds/refresh'
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { FakeClock } from './fakeClock.js'
+import { FakeClock } from '../../../test/support/fakeClock.js'
 
 describe('types', () => {
   it('takes any AwsCredentialIdentityProvider and is one', async () => {

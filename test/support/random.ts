@@ -1,3 +1,7 @@
+// Test support, shared by every package's tests and the hardening suite (import it by relative
+// path; it is not a package): a seeded `Random` for deterministic jitter. The benchmarks keep their
+// own copy in benchmarks/lib/util.mjs (plain JavaScript, run without a TypeScript loader).
+
 /**
  * mulberry32: a tiny seeded PRNG returning numbers in [0, 1), so jitter in tests is random-looking
  * yet the same on every run.
