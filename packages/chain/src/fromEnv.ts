@@ -7,6 +7,7 @@ import type {
 } from '@podcreds/core'
 import {
   CredentialsError,
+  parseRfc3339,
   protectCredentials,
   readEnv,
   redactKeyId,
@@ -90,7 +91,8 @@ export function fromEnv(options: FromEnvOptions = {}): DescribableProvider<AwsCr
     if (sessionToken !== undefined) credentials.sessionToken = sessionToken
     const expirationText = readEnv(env, ENV_EXPIRATION)
     if (expirationText !== undefined) {
-      const expiration = parseExpiration(expirationText)
+      // Strict: 2026-02-30 is an error, not March 2 (Date would roll it over).
+      const expiration = parseRfc3339(expirationText)
       if (expiration === undefined) {
         throw new CredentialsError(`${SOURCE}: ${ENV_EXPIRATION} is not an RFC 3339 date-time`, {
           code: 'ERR_INVALID_CONFIG',
@@ -137,15 +139,4 @@ export function fromEnv(options: FromEnvOptions = {}): DescribableProvider<AwsCr
   }
 
   return Object.assign(provider, { describe })
-}
-
-// RFC 3339 with a `T` (or space) and a zone; a date-time without a zone is read as UTC, as the
-// container credentials parser does for `Expiration`.
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?$/
-
-function parseExpiration(text: string): Date | undefined {
-  if (!RFC3339.test(text)) return undefined
-  const hasZone = /([Zz]|[+-]\d{2}:\d{2})$/.test(text)
-  const date = new Date(hasZone ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`)
-  return Number.isNaN(date.getTime()) ? undefined : date
 }

@@ -114,6 +114,20 @@ describe('fromEnv()', () => {
     }
   })
 
+  it('rejects an out-of-range AWS_CREDENTIAL_EXPIRATION (Feb 30, hour 24) rather than rolling it over', async () => {
+    for (const bad of ['2026-02-30T00:00:00Z', '2026-02-29T00:00:00Z', '2026-06-01T24:00:00Z']) {
+      const error = await failure({
+        AWS_ACCESS_KEY_ID: KEY_ID,
+        AWS_SECRET_ACCESS_KEY: CANARY_SECRET,
+        AWS_SESSION_TOKEN: CANARY_TOKEN,
+        AWS_CREDENTIAL_EXPIRATION: bad,
+      })
+      expect(error.code).toBe('ERR_INVALID_CONFIG')
+      expect(error.message).toBe('env: AWS_CREDENTIAL_EXPIRATION is not an RFC 3339 date-time')
+      expectNoSecret(error)
+    }
+  })
+
   it('rejects credentials whose expiration has passed (ERR_CREDENTIALS_EXPIRED)', async () => {
     const error = await failure({
       AWS_ACCESS_KEY_ID: KEY_ID,

@@ -19,6 +19,7 @@ export {
   httpRequest,
 } from './httpRequest.js'
 export type { Logger } from './Logger.js'
+export { parseRfc3339 } from './parseRfc3339.js'
 export { protectCredentials } from './protectCredentials.js'
 export type { RedactedCredentials } from './redact.js'
 export { REDACTED, redactCredentials, redactKeyId, scrub } from './redact.js'

@@ -1,43 +1,5 @@
 import type { TemporaryCredentials } from '@podcreds/core'
-import { CredentialsError } from '@podcreds/core'
-
-// RFC 3339 date-time (section 5.6), with the offset optional: the ECS and Pod Identity agents
-// send `Z`, but a bare time is read as UTC (DESIGN "@podcreds/container"), not as local time,
-// which is what `Date.parse` would do.
-const RFC3339 =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:([Zz])|([+-])(\d{2}):(\d{2}))?$/
-
-/**
- * Parses an RFC 3339 timestamp strictly: out-of-range fields (Feb 30, hour 24) are rejected
- * instead of rolled over as `Date` does. Returns `undefined` when invalid.
- */
-export function parseRfc3339(text: string): Date | undefined {
-  const m = RFC3339.exec(text)
-  if (m === null) return undefined
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ]
-  const millis = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'))
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  // second 60 is a leap second (RFC 3339 5.7); Date.UTC carries it into the next minute.
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return undefined
-  if (hour > 23 || minute > 59 || second > 60) return undefined
-  let offsetMinutes = 0
-  if (m[9] !== undefined) {
-    const offsetHours = Number(m[10])
-    const offsetMins = Number(m[11])
-    if (offsetHours > 23 || offsetMins > 59) return undefined
-    offsetMinutes = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMins)
-  }
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second, millis) - offsetMinutes * 60_000
-  const date = new Date(utc)
-  return Number.isNaN(date.getTime()) ? undefined : date
-}
+import { CredentialsError, parseRfc3339 } from '@podcreds/core'
 
 /**
  * Turns the agent's JSON body into credentials. Errors name the field, never its value: the
