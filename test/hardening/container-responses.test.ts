@@ -2,6 +2,7 @@
 // server. Every one ends in a clear CredentialsError code, no crash, no hang, no secret.
 import { fromContainer } from '@podcreds/container'
 import { afterEach, describe, expect, it } from 'vitest'
+import { printedForms } from '../support/secrets.js'
 import type { RawServer, Recorder } from './helpers.js'
 import {
   agentBody,
@@ -9,7 +10,6 @@ import {
   CANARY_SECRET,
   CANARY_SESSION,
   CANARY_TOKEN,
-  errorTexts,
   expectCode,
   expectNoLeak,
   rejection,
@@ -192,7 +192,7 @@ describe('agent answers that are not credentials → ERR_RESPONSE_INVALID', () =
     // (HPE_INVALID_CONSTANT) before or after the cut body fails JSON.parse: either is a clear code.
     const error = await rejection(provider(server.origin)())
     expect(['ERR_RESPONSE_INVALID', 'ERR_NETWORK']).toContain((error as { code: string }).code)
-    expectNoLeak(...errorTexts(error))
+    expectNoLeak(...printedForms(error))
   })
 
   it('two different Content-Length headers are a network error, not a crash', async () => {
@@ -202,7 +202,7 @@ describe('agent answers that are not credentials → ERR_RESPONSE_INVALID', () =
     })
     const error = await rejection(provider(server.origin)())
     expect(['ERR_NETWORK', 'ERR_RESPONSE_INVALID']).toContain((error as { code: string }).code)
-    expectNoLeak(...errorTexts(error))
+    expectNoLeak(...printedForms(error))
   })
 
   it('slowloris: headers, then silence → ERR_HTTP_TIMEOUT', async () => {
@@ -242,7 +242,7 @@ describe('agent answers that are not credentials → ERR_RESPONSE_INVALID', () =
     })
     const error = await rejection(provider(server.origin)())
     expect(['ERR_RESPONSE_INVALID', 'ERR_NETWORK']).toContain((error as { code: string }).code)
-    expectNoLeak(...errorTexts(error))
+    expectNoLeak(...printedForms(error))
   })
 
   it('garbage instead of HTTP → ERR_NETWORK', async () => {

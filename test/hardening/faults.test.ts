@@ -13,12 +13,12 @@ import { refreshing } from '@podcreds/refresh'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, describe, expect, it } from 'vitest'
 import { mulberry32 } from '../support/random.js'
+import { printedForms } from '../support/secrets.js'
 import {
   agentBody,
   CANARY_SECRET,
   CANARY_SESSION,
   CANARY_TOKEN,
-  errorTexts,
   expectNoLeak,
   leaks,
   startRecorder,
@@ -149,7 +149,7 @@ function harness(options: { maxStalenessMs?: number; lifetimeMs?: number; seed?:
         },
         (error: unknown) => {
           if (!isCredentialsError(error)) h.violations.push(`not a CredentialsError: ${String(error)}`)
-          if (errorTexts(error).some((text) => leaks(text).length > 0))
+          if (printedForms(error).some((text) => leaks(text).length > 0))
             h.violations.push(`leak: ${String(error)}`)
           const code = (error as CredentialsError).code
           h.errors.set(code, (h.errors.get(code) ?? 0) + 1)
@@ -330,7 +330,7 @@ describe('clock steps and suspension', () => {
     )
     expect((error as CredentialsError).code).toBe('ERR_CREDENTIALS_EXPIRED')
     expect((error as CredentialsError).cause).toBeInstanceOf(CredentialsError)
-    expectNoLeak(...errorTexts(error))
+    expectNoLeak(...printedForms(error))
   })
 
   it('a wall-clock jump backward: keeps serving valid credentials and keeps refreshing, without a loop', async () => {
@@ -420,7 +420,7 @@ describe('faults over real HTTP (loopback agent, engine in virtual time)', () =>
         const credentials = await provider()
         expect(credentials.expiration!.getTime()).toBeGreaterThan(clock.now())
       } catch (error) {
-        expectNoLeak(...errorTexts(error))
+        expectNoLeak(...printedForms(error))
         errors.push((error as CredentialsError).code)
       }
     }
@@ -493,7 +493,7 @@ describe('agent and STS outages on the emulator (real HTTP, emulator and engine 
             outcomes.served++
           },
           (error: unknown) => {
-            if (errorTexts(error).some((text) => leaks(text).length > 0)) outcomes.violations.push('leak')
+            if (printedForms(error).some((text) => leaks(text).length > 0)) outcomes.violations.push('leak')
             const code = (error as CredentialsError).code
             outcomes.errors.set(code, (outcomes.errors.get(code) ?? 0) + 1)
           },

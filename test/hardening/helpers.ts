@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { expect } from 'vitest'
 import { FakeClock } from '../support/fakeClock.js'
+import { printedForms } from '../support/secrets.js'
 
 // ---- canaries ----------------------------------------------------------------------------------
 
@@ -67,26 +68,6 @@ export function leaks(text: string): string[] {
   return CANARIES.filter((canary) => text.includes(canary))
 }
 
-/** Every printable form of an error, its causes included. */
-export function errorTexts(error: unknown): string[] {
-  const out: string[] = []
-  let current: unknown = error
-  for (let depth = 0; current !== undefined && current !== null && depth < 8; depth++) {
-    out.push(inspect(current, { depth: 10, showHidden: true }))
-    if (current instanceof Error) {
-      out.push(current.message, String(current.stack))
-    }
-    try {
-      out.push(JSON.stringify(current) ?? '')
-    } catch {
-      // a circular cause: inspect covered it
-    }
-    out.push(String(current))
-    current = (current as { cause?: unknown }).cause
-  }
-  return out
-}
-
 /** Fails when any canary appears in any of the texts. */
 export function expectNoLeak(...texts: unknown[]): void {
   for (const text of texts) {
@@ -97,7 +78,7 @@ export function expectNoLeak(...texts: unknown[]): void {
 
 /** Fails when any canary appears in any printable form of `error`. */
 export function expectErrorClean(error: unknown): void {
-  expectNoLeak(...errorTexts(error))
+  expectNoLeak(...printedForms(error))
 }
 
 /** Awaits a promise that must reject; returns the error. */

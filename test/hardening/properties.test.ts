@@ -12,6 +12,7 @@ import { decodeToken, inspectToken, parseServiceAccountSubject, readToken } from
 import { fromWebIdentity, resolveStsEndpoint } from '@podcreds/web-identity'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { printedForms } from '../support/secrets.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -19,7 +20,6 @@ import {
   CANARY_SECRET,
   CANARY_SESSION,
   CANARY_TOKEN,
-  errorTexts,
   expectNoLeak,
   hasIpv6Loopback,
   startRecorder,
@@ -35,7 +35,7 @@ function expectClearError(error: unknown, codes: readonly string[]): void {
   if (!isCredentialsError(error))
     throw new Error(`not a CredentialsError: ${String(error)}`, { cause: error })
   expect(codes).toContain(error.code)
-  expectNoLeak(...errorTexts(error))
+  expectNoLeak(...printedForms(error))
 }
 
 const fakeTransport =

@@ -20,6 +20,7 @@ import { refreshing } from '@podcreds/refresh'
 import { decodeToken, inspectToken, readToken } from '@podcreds/token'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { printedForms } from '../support/secrets.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -32,7 +33,6 @@ import {
   CANARY_TOKEN,
   CANARY_TOKEN_SIGNATURE,
   canaryToken,
-  errorTexts,
   leaks,
   recordingLogger,
   startRecorder,
@@ -68,7 +68,7 @@ const capture = (where: string, ...values: unknown[]): void => {
   }
 }
 const captureError = (where: string, error: unknown): void => {
-  for (const text of errorTexts(error)) captured.push({ where, text })
+  for (const text of printedForms(error)) captured.push({ where, text })
 }
 beforeEach(() => {
   captured.length = 0

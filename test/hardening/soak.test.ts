@@ -14,15 +14,8 @@ import { refreshing } from '@podcreds/refresh'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { expect, it } from 'vitest'
 import { mulberry32 } from '../support/random.js'
-import {
-  agentBody,
-  CANARY_SECRET,
-  CANARY_TOKEN,
-  errorTexts,
-  leaks,
-  startRecorder,
-  VirtualClock,
-} from './helpers.js'
+import { printedForms } from '../support/secrets.js'
+import { agentBody, CANARY_SECRET, CANARY_TOKEN, leaks, startRecorder, VirtualClock } from './helpers.js'
 
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
@@ -127,7 +120,7 @@ it('7 simulated days: no growth in timers, listeners, sockets, handles or memory
         if (!isCredentialsError(error) || !CLEAR_CODES.has(error.code)) {
           violations.push(`unclear error: ${String(error)}`)
         }
-        if (errorTexts(error).some((text) => leaks(text).length > 0))
+        if (printedForms(error).some((text) => leaks(text).length > 0))
           violations.push(`leak: ${String(error)}`)
         const code = (error as CredentialsError).code
         errors.set(code, (errors.get(code) ?? 0) + 1)

@@ -1,9 +1,9 @@
 import { CredentialUnavailableError, workloadIdentityCredential } from '@podcreds/azure'
 import { CredentialsError } from '@podcreds/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { assertNoSecret } from '../../../test/support/secrets.js'
 import {
   CLIENT,
-  expectNoSecrets,
   fakeAssertion,
   rejectionOf,
   SCOPE,
@@ -189,7 +189,7 @@ describe('authority host', () => {
     expect((error as CredentialsError).code).toBe('ERR_INVALID_CONFIG')
     expect((error as CredentialsError).tryNextLink).toBe(false)
     expect((error as Error).message).toContain('AZURE_AUTHORITY_HOST')
-    expectNoSecrets(error, ['SECRETCANARYPASSWORD'])
+    assertNoSecret(error, ['SECRETCANARYPASSWORD'])
     expect(entra.requests).toHaveLength(0)
   })
 

@@ -3,9 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { inspect } from 'node:util'
 import type { HttpRequest, HttpResponse, HttpTransport } from '@podcreds/core'
-import { expect } from 'vitest'
 
 /** A JWT-shaped assertion carrying a canary, so a leak is easy to find. */
 export function fakeAssertion(canary: string, claims: Record<string, unknown> = {}): string {
@@ -140,13 +138,6 @@ export function memoryTransport(reply: (request: HttpRequest, n: number) => Entr
     }
   }
   return { transport, requests }
-}
-
-/** Asserts that none of `secrets` shows anywhere in an error's printable forms. */
-export function expectNoSecrets(value: unknown, secrets: readonly string[]): void {
-  const forms = [inspect(value, { depth: 10, showHidden: true }), JSON.stringify(value) ?? '']
-  if (value instanceof Error) forms.push(value.message, value.stack ?? '')
-  for (const form of forms) for (const secret of secrets) expect(form).not.toContain(secret)
 }
 
 /** Catches a rejection and returns it; fails when `promise` resolves. */

@@ -2,11 +2,11 @@ import { inspect } from 'node:util'
 import { workloadIdentityCredential } from '@podcreds/azure'
 import type { CredentialsError } from '@podcreds/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { assertNoSecret } from '../../../test/support/secrets.js'
 import {
   CLIENT,
   type EntraReply,
   entraError,
-  expectNoSecrets,
   fakeAssertion,
   rejectionOf,
   SCOPE,
@@ -186,7 +186,7 @@ describe('Entra errors name the AADSTS code and the cause', () => {
     expect(error.message).toMatch(hint)
     expect(error.message).toContain(`client ${CLIENT} in tenant ${TENANT}`)
     expect(error.message).toContain('Entra says:')
-    expectNoSecrets(error, ['SECRETCANARYASSERTIONONE'])
+    assertNoSecret(error, ['SECRETCANARYASSERTIONONE'])
     expect(entra!.requests).toHaveLength(1)
   })
 
@@ -204,7 +204,7 @@ describe('Entra errors name the AADSTS code and the cause', () => {
 
     expect(error.stsCode).toBe('AADSTS50027')
     expect(error.message).toContain('[redacted]')
-    expectNoSecrets(error, ['SECRETCANARYASSERTIONONE', ASSERTION_1])
+    assertNoSecret(error, ['SECRETCANARYASSERTIONONE', ASSERTION_1])
   })
 
   it('re-reads a rotated token once when Entra says the assertion expired', async () => {
@@ -287,7 +287,7 @@ describe('Entra errors name the AADSTS code and the cause', () => {
     const error = (await rejectionOf(credential.getToken(SCOPE))) as CredentialsError
 
     expect(error.code).toBe('ERR_RESPONSE_INVALID')
-    expectNoSecrets(error, ['SECRETCANARY'])
+    assertNoSecret(error, ['SECRETCANARY'])
   })
 
   it('accepts expires_in and refresh_in as strings (the v1 shape)', async () => {

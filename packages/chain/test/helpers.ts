@@ -1,39 +1,21 @@
-import { Console } from 'node:console'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
-import { inspect } from 'node:util'
 import type { AwsCredentialIdentity, SourceDescription } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
-import { expect } from 'vitest'
+import { assertNoSecret } from '../../../test/support/secrets.js'
 
 /** Secret-looking strings that must never appear in any printed form. */
 export const CANARY_SECRET = 'SECRETCANARYsecretAccessKey0123456789abcd'
 export const CANARY_TOKEN = 'SECRETCANARYsessionTokenIQoJb3JpZ2luX2VjEJf'
 export const CANARY_SA_TOKEN_SIGNATURE = 'SECRETCANARYserviceAccountTokenSignature'
 
-/** Every way a value gets printed: message, stack, inspect, console.log, JSON. */
-export function printedForms(value: unknown): string[] {
-  const forms = [inspect(value, { depth: 10 }), consoleLog(value), JSON.stringify(value) ?? '', String(value)]
-  if (value instanceof Error) forms.push(value.message, value.stack ?? '')
-  return forms
-}
-
-/** Asserts no canary appears in any printed form of `value`. */
+/** Asserts no canary appears in any printed form of `value` (test/support/secrets.ts). */
 export function expectNoSecret(value: unknown): void {
-  for (const form of printedForms(value)) expect(form).not.toContain('SECRETCANARY')
-}
-
-function consoleLog(value: unknown): string {
-  const stream = new PassThrough()
-  const chunks: Buffer[] = []
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-  new Console({ stdout: stream, stderr: stream, colorMode: false }).log(value)
-  return Buffer.concat(chunks).toString('utf8')
+  assertNoSecret(value, ['SECRETCANARY'])
 }
 
 /** Credentials with a recognisable key id and canary secrets. */

@@ -2,7 +2,7 @@ import { inspect } from 'node:util'
 import { checkEndpoint } from '@podcreds/container'
 import { CredentialsError } from '@podcreds/core'
 import { describe, expect, it } from 'vitest'
-import { expectNoSecrets } from './fakeAgent.js'
+import { assertNoSecret } from '../../../test/support/secrets.js'
 
 function codeOf(url: string): string | undefined {
   try {
@@ -78,7 +78,7 @@ describe('checkEndpoint', () => {
       }
       expect((caught as CredentialsError).code).toBe('ERR_INVALID_CONFIG')
       expect((caught as CredentialsError).tryNextLink).toBe(false)
-      expectNoSecrets(caught, ['SECRETCANARYpw1'])
+      assertNoSecret(caught, ['SECRETCANARYpw1'])
     }
   })
 
@@ -90,7 +90,7 @@ describe('checkEndpoint', () => {
       caught = error
     }
     expect((caught as CredentialsError).code).toBe('ERR_INVALID_CONFIG')
-    expectNoSecrets(caught, ['SECRETCANARYpw2'])
+    assertNoSecret(caught, ['SECRETCANARYpw2'])
     expect(inspect(caught)).not.toContain('[bad')
   })
 

@@ -4,8 +4,9 @@ import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { fromContainer } from '@podcreds/container'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { assertNoSecret } from '../../../test/support/secrets.js'
 import type { FakeAgent } from './fakeAgent.js'
-import { expectNoSecrets, rejectionOf, startAgent } from './fakeAgent.js'
+import { rejectionOf, startAgent } from './fakeAgent.js'
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 const SIGNATURE_CANARY = 'SECRETCANARYsignature0123456789'
@@ -127,7 +128,7 @@ describe('fromContainer().describe()', () => {
       }).describe(),
     )
     expect(crlfErr.code).toBe('ERR_TOKEN_INVALID')
-    expectNoSecrets(crlfErr, ['SECRETCANARYcrlf'])
+    assertNoSecret(crlfErr, ['SECRETCANARYcrlf'])
     expect(agent.hits).toHaveLength(0)
   })
 })

@@ -1,10 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { inspect } from 'node:util'
 import type { Clock, TimerHandle } from '@podcreds/core'
 import { systemClock } from '@podcreds/core'
-import { expect } from 'vitest'
 
 /** One request the fake agent received. */
 export interface Hit {
@@ -129,14 +127,4 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error & Re
     return error as Error & Record<string, unknown>
   }
   throw new Error('expected a rejection')
-}
-
-/** Asserts that none of `secrets` appears in any printable form of `error`. */
-export function expectNoSecrets(error: unknown, secrets: readonly string[]): void {
-  const err = error as Error
-  const forms = [String(err.message), String(err.stack), inspect(err, { depth: 10 }), JSON.stringify(err)]
-  if (err.cause !== undefined) forms.push(inspect(err.cause, { depth: 10 }))
-  for (const form of forms) {
-    for (const secret of secrets) expect(form).not.toContain(secret)
-  }
 }

@@ -8,15 +8,9 @@ import type { HttpRequest, HttpTransport } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { mulberry32 } from '../../../test/support/random.js'
+import { assertNoSecret } from '../../../test/support/secrets.js'
 import type { FakeAgent } from './fakeAgent.js'
-import {
-  credentialsBody,
-  expectNoSecrets,
-  instantSleepClock,
-  ok,
-  rejectionOf,
-  startAgent,
-} from './fakeAgent.js'
+import { credentialsBody, instantSleepClock, ok, rejectionOf, startAgent } from './fakeAgent.js'
 
 const TOKEN_CANARY = 'SECRETCANARYtoken.eyJzdWIiOiJ4In0.sig'
 const SECRET_CANARY = 'SECRETCANARYsecretkey0123456789'
@@ -257,7 +251,7 @@ describe('fromContainer: precedence and environment', () => {
     expect(err.code).toBe('ERR_NOT_CONFIGURED')
     expect(err.tryNextLink).toBe(true)
     expect(err.message).toContain('AWS_CONTAINER_CREDENTIALS_FULL_URI')
-    expectNoSecrets(err, [TOKEN_CANARY])
+    assertNoSecret(err, [TOKEN_CANARY])
   })
 
   it('treats empty variables as unset', async () => {
@@ -279,7 +273,7 @@ describe('fromContainer: precedence and environment', () => {
       })(),
     )
     expect(userinfo.code).toBe('ERR_INVALID_CONFIG')
-    expectNoSecrets(userinfo, ['SECRETCANARYpw'])
+    assertNoSecret(userinfo, ['SECRETCANARYpw'])
     const garbage = await rejectionOf(provider({ AWS_CONTAINER_CREDENTIALS_FULL_URI: 'not a url' })())
     expect(garbage.code).toBe('ERR_INVALID_CONFIG')
     expect(agent.hits).toHaveLength(0)
@@ -342,7 +336,7 @@ describe('fromContainer: the token file', () => {
     expect(err.tryNextLink).toBe(false)
     expect(err.message).toContain(path)
     expect(agent.hits).toHaveLength(0)
-    expectNoSecrets(err, [TOKEN_CANARY])
+    assertNoSecret(err, [TOKEN_CANARY])
   })
 
   it.each([
@@ -363,7 +357,7 @@ describe('fromContainer: the token file', () => {
       expect(err.code).toBe('ERR_TOKEN_INVALID')
       expect(err.tryNextLink).toBe(false)
       expect(agent.hits).toHaveLength(0)
-      expectNoSecrets(err, [TOKEN_CANARY])
+      assertNoSecret(err, [TOKEN_CANARY])
     },
   )
 
@@ -376,7 +370,7 @@ describe('fromContainer: the token file', () => {
     )
     expect(err.code).toBe('ERR_TOKEN_INVALID')
     expect(agent.hits).toHaveLength(0)
-    expectNoSecrets(err, [TOKEN_CANARY])
+    assertNoSecret(err, [TOKEN_CANARY])
   })
 
   it('reads through the injected readFile', async () => {
@@ -439,7 +433,7 @@ describe('fromContainer: option validation', () => {
       expect(caught).toBeInstanceOf(TypeError)
       expect((caught as Error).message).toContain(name)
       expect(((caught as Error).cause as CredentialsError).code).toBe(code)
-      expectNoSecrets(caught, ['SECRETCANARYpw', TOKEN_CANARY])
+      assertNoSecret(caught, ['SECRETCANARYpw', TOKEN_CANARY])
     },
   )
 

@@ -4,15 +4,9 @@ import type { Clock } from '@podcreds/core'
 import { CredentialsError, systemClock } from '@podcreds/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { mulberry32 } from '../../../test/support/random.js'
+import { assertNoSecret } from '../../../test/support/secrets.js'
 import type { FakeAgent } from './fakeAgent.js'
-import {
-  credentialsBody,
-  expectNoSecrets,
-  instantSleepClock,
-  ok,
-  rejectionOf,
-  startAgent,
-} from './fakeAgent.js'
+import { credentialsBody, instantSleepClock, ok, rejectionOf, startAgent } from './fakeAgent.js'
 
 const TOKEN_CANARY = 'SECRETCANARYtoken0123456789'
 const SECRET_CANARY = 'SECRETCANARYsecret0123456789'
@@ -56,7 +50,7 @@ describe('fromContainer: response parsing', () => {
       expect(err.code).toBe('ERR_RESPONSE_INVALID')
       expect(err.message).toContain(field)
       expect(err.message).toContain('missing')
-      expectNoSecrets(err, SECRETS)
+      assertNoSecret(err, SECRETS)
     },
   )
 
@@ -72,7 +66,7 @@ describe('fromContainer: response parsing', () => {
     const err = await rejectionOf(provider()())
     expect(err.code).toBe('ERR_RESPONSE_INVALID')
     expect(err.message).toContain(field)
-    expectNoSecrets(err, SECRETS)
+    assertNoSecret(err, SECRETS)
   })
 
   it('rejects a non-string AccountId', async () => {
@@ -94,7 +88,7 @@ describe('fromContainer: response parsing', () => {
     const err = await rejectionOf(provider()())
     expect(err.code).toBe('ERR_RESPONSE_INVALID')
     expect(err.message).toContain('JSON')
-    expectNoSecrets(err, SECRETS)
+    assertNoSecret(err, SECRETS)
     // Deterministic garbage is not retried.
     expect(agent.hits).toHaveLength(1)
   })
@@ -114,7 +108,7 @@ describe('fromContainer: response parsing', () => {
     expect(err.code).toBe('ERR_RESPONSE_INVALID')
     expect(err.message).toContain('Expiration')
     expect(err.message).not.toContain(expiration)
-    expectNoSecrets(err, SECRETS)
+    assertNoSecret(err, SECRETS)
   })
 
   it('rejects an Expiration already past by the injected clock', async () => {
@@ -124,7 +118,7 @@ describe('fromContainer: response parsing', () => {
     expect(err.code).toBe('ERR_RESPONSE_INVALID')
     expect(err.message).toContain('Expiration')
     expect(err.message).toContain('past')
-    expectNoSecrets(err, SECRETS)
+    assertNoSecret(err, SECRETS)
     // The same answer a second earlier in virtual time is fine.
     const creds = await provider({ clock: clockAt(now - 2000) })()
     expect(creds.expiration.getTime()).toBe(Date.UTC(2030, 0, 1))
@@ -174,7 +168,7 @@ describe('fromContainer: response parsing', () => {
     const err = await rejectionOf(provider({ maxAttempts: 1 })())
     expect(err.code).toBe('ERR_RESPONSE_INVALID')
     expect(err.message).toContain('65536')
-    expectNoSecrets(err, SECRETS)
+    assertNoSecret(err, SECRETS)
   })
 })
 
@@ -197,7 +191,7 @@ describe('fromContainer: HTTP statuses and retries', () => {
     expect(err.message).toContain(text)
     expect(agent.hits).toHaveLength(1)
     expect(clock.sleeps).toHaveLength(0)
-    expectNoSecrets(err, SECRETS)
+    assertNoSecret(err, SECRETS)
   })
 
   it('scrubs the token from an agent text that echoes it, and caps the text', async () => {
@@ -209,7 +203,7 @@ describe('fromContainer: HTTP statuses and retries', () => {
     expect(err.code).toBe('ERR_HTTP_STATUS')
     expect(err.message).toContain('invalid token [redacted]')
     expect(err.message.length).toBeLessThan(800)
-    expectNoSecrets(err, SECRETS)
+    assertNoSecret(err, SECRETS)
   })
 
   it.each([301, 302, 307, 308])('does not follow a %d redirect: ERR_HTTP_STATUS', async (status) => {
@@ -245,7 +239,7 @@ describe('fromContainer: HTTP statuses and retries', () => {
       expect(clock.sleeps[1]).toBeLessThan(200)
       // Every attempt re-sends the same raw token.
       expect(new Set(agent.hits.map((h) => h.headers.authorization))).toEqual(new Set([TOKEN_CANARY]))
-      expectNoSecrets(err, SECRETS)
+      assertNoSecret(err, SECRETS)
     },
   )
 
@@ -298,7 +292,7 @@ describe('fromContainer: HTTP statuses and retries', () => {
     expect(err.code).toBe('ERR_NETWORK')
     expect(err.retryable).toBe(true)
     expect(agent.hits).toHaveLength(3)
-    expectNoSecrets(err, SECRETS)
+    assertNoSecret(err, SECRETS)
   })
 
   it('recovers from a reset on a later attempt', async () => {

@@ -1,50 +1,28 @@
 import { execFileSync } from 'node:child_process'
-import { Console } from 'node:console'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { inspect } from 'node:util'
 import type { Clock, Random, TimerHandle, TimerOptions } from '@podcreds/core'
-import { expect } from 'vitest'
+import { assertNoSecret, consoleLog } from '../../../test/support/secrets.js'
 
 /** Secret-looking strings that must never appear in any printed form. */
 export const CANARY_SECRET = 'SECRETCANARYsecretAccessKey0123456789abcd'
 export const CANARY_TOKEN = 'SECRETCANARYsessionTokenIQoJb3JpZ2luX2VjEJf'
 export const CANARY_KEY_ID = 'ASIASECRETCANARYKEYID'
 
-/** Every way an error or object gets printed: message, stack, inspect, console.log, JSON. */
-export function printedForms(value: unknown): string[] {
-  const forms = [inspect(value, { depth: 10, showHidden: false }), consoleLog(value)]
-  forms.push(JSON.stringify(value) ?? '')
-  if (value instanceof Error) forms.push(value.message, value.stack ?? '', String(value))
-  return forms
-}
-
-/** Asserts no canary appears in any printed form of `value`. */
+/** Asserts no canary appears in any printed form of `value` (test/support/secrets.ts). */
 export function expectNoSecret(
   value: unknown,
   secrets: readonly string[] = [CANARY_SECRET, CANARY_TOKEN],
 ): void {
-  for (const form of printedForms(value)) {
-    for (const secret of secrets) expect(form).not.toContain(secret)
-    expect(form).not.toContain('SECRETCANARY')
-  }
+  assertNoSecret(value, [...secrets, 'SECRETCANARY'])
 }
 
-/** What `console.log(...args)` prints, through a private `Console` (no global patching). */
-export function consoleLog(...args: unknown[]): string {
-  const stream = new PassThrough()
-  const chunks: Buffer[] = []
-  stream.on('data', (chunk: Buffer) => chunks.push(chunk))
-  const console = new Console({ stdout: stream, stderr: stream, colorMode: false })
-  console.log(...args)
-  return Buffer.concat(chunks).toString('utf8')
-}
+export { consoleLog }
 
 interface ScheduledTimer {
   fn: () => void

@@ -4,6 +4,7 @@ import { CredentialsError } from '@podcreds/core'
 import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { assertNoSecret } from '../../../test/support/secrets.js'
 import type { Answer, StsFake } from './helpers/stsFake.js'
 import { DEFAULT_CREDENTIALS, errorXml, startStsFake, successXml } from './helpers/stsFake.js'
 import type { TokenDir } from './helpers/tokens.js'
@@ -60,12 +61,7 @@ function expectClean(text: string): void {
 
 function expectCleanError(error: unknown): void {
   expect(error).toBeInstanceOf(CredentialsError)
-  const err = error as CredentialsError
-  expectClean(err.message)
-  expectClean(err.stack ?? '')
-  expectClean(inspect(err, { depth: 10 }))
-  expectClean(JSON.stringify(err))
-  expectClean(String(err))
+  assertNoSecret(error, SECRETS)
 }
 
 const echo = (token: string): string => `token ${token} rejected`
