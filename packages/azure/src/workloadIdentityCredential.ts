@@ -17,6 +17,8 @@ import {
   systemClock,
   systemRandom,
   validateClock,
+  validateEnv,
+  validateFunction,
   validateInteger,
   validateLogger,
   validateMilliseconds,
@@ -516,14 +518,11 @@ function validateOptions(options: WorkloadIdentityCredentialOptions): void {
     const authority = parseAuthority(options.authorityHost)
     if (typeof authority === 'string') throw new TypeError(`authorityHost ${authority}`)
   }
-  if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null))
-    throw new TypeError('env must be an object of environment variables')
+  validateEnv('env', options.env)
   validateClock('clock', options.clock)
   validateRandom('random', options.random)
-  if (options.transport !== undefined && typeof options.transport !== 'function')
-    throw new TypeError('transport must be a function')
-  if (options.readFile !== undefined && typeof options.readFile !== 'function')
-    throw new TypeError('readFile must be a function')
+  validateFunction('transport', options.transport)
+  validateFunction('readFile', options.readFile)
   validateMilliseconds('timeoutMs', options.timeoutMs, { min: 1 })
   validateInteger('maxAttempts', options.maxAttempts, 1, 10)
   validateLogger('logger', options.logger)

@@ -13,6 +13,7 @@ import {
   redactKeyId,
   systemClock,
   validateClock,
+  validateEnv,
 } from '@podcreds/core'
 
 /** Options of {@link fromEnv}. */
@@ -62,9 +63,7 @@ const SOURCE = 'env'
  */
 export function fromEnv(options: FromEnvOptions = {}): DescribableProvider<AwsCredentialIdentity> {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
-  if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null)) {
-    throw new TypeError('env must be an object of environment variables')
-  }
+  validateEnv('env', options.env)
   validateClock('clock', options.clock)
   const clock = options.clock ?? systemClock
 

@@ -22,6 +22,8 @@ import {
   systemClock,
   systemRandom,
   validateClock,
+  validateEnv,
+  validateFunction,
   validateInteger,
   validateLogger,
   validateMilliseconds,
@@ -164,15 +166,9 @@ export function fromContainer(options: ContainerOptions = {}): DescribableProvid
   validateRandom('random', options.random)
   validateLogger('logger', options.logger)
   validateSignal('signal', options.signal)
-  if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null)) {
-    throw new TypeError('env must be an object of environment variables')
-  }
-  if (options.transport !== undefined && typeof options.transport !== 'function') {
-    throw new TypeError('transport must be a function (request, options) => Promise<HttpResponse>')
-  }
-  if (options.readFile !== undefined && typeof options.readFile !== 'function') {
-    throw new TypeError('readFile must be a function (path) => Promise<Uint8Array>')
-  }
+  validateEnv('env', options.env)
+  validateFunction('transport', options.transport, '(request, options) => Promise<HttpResponse>')
+  validateFunction('readFile', options.readFile, '(path) => Promise<Uint8Array>')
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONTAINER_TIMEOUT_MS
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONTAINER_CONNECT_TIMEOUT_MS

@@ -29,6 +29,8 @@ export type { DescribableProvider, SourceDescription } from './SourceDescription
 export type { DurationRule } from './validators.js'
 export {
   validateClock,
+  validateEnv,
+  validateFunction,
   validateInteger,
   validateLogger,
   validateMilliseconds,

@@ -1,4 +1,5 @@
 import type { Clock, Random } from './Clock.js'
+import type { Env } from './Env.js'
 import type { Logger } from './Logger.js'
 
 /**
@@ -131,6 +132,44 @@ export function validateLogger(name: string, value: unknown): asserts value is L
 export function validateSignal(name: string, value: unknown): asserts value is AbortSignal | undefined {
   if (value === undefined) return
   if (!(value instanceof AbortSignal)) throw new TypeError(`${name} must be an AbortSignal`)
+}
+
+/**
+ * Checks an `env` option: an object of environment variables (a record of strings, as
+ * `process.env`). `undefined` passes (the factory reads `process.env` per call). The values are not
+ * checked or echoed: they may hold secrets, and an unset variable may be `undefined`.
+ *
+ * @example
+ * ```ts
+ * validateEnv('env', options.env)
+ * ```
+ */
+export function validateEnv(name: string, value: unknown): asserts value is Env | undefined {
+  if (value === undefined) return
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`${name} must be an object of environment variables, got ${describe(value)}`)
+  }
+}
+
+/**
+ * Checks an injected function such as a `transport` or `readFile` option. `undefined` passes.
+ *
+ * @param name - the option's name, for the message
+ * @param value - the option's value
+ * @param signature - how the function is called, e.g. `(path) => Promise<Uint8Array>`, appended
+ *   to the message
+ * @example
+ * ```ts
+ * validateFunction('readFile', options.readFile, '(path) => Promise<Uint8Array>')
+ * ```
+ */
+export function validateFunction(name: string, value: unknown, signature?: string): void {
+  if (value === undefined) return
+  if (typeof value !== 'function') {
+    throw new TypeError(
+      `${name} must be a function${signature === undefined ? '' : ` ${signature}`}, got ${describe(value)}`,
+    )
+  }
 }
 
 function describe(value: unknown): string {

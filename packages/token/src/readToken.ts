@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises'
-import { CredentialsError, validateInteger } from '@podcreds/core'
+import { CredentialsError, validateFunction, validateInteger } from '@podcreds/core'
 
 /** Reads a file's bytes; `fs.promises.readFile` by default. */
 export type ReadFile = (path: string) => Promise<Uint8Array>
@@ -60,9 +60,7 @@ async function readBounded(path: string, limit: number): Promise<Uint8Array> {
  */
 export async function readToken(path: string, options: ReadTokenOptions = {}): Promise<string> {
   validateInteger('maxBytes', options.maxBytes, 1, 2 ** 30)
-  if (options.readFile !== undefined && typeof options.readFile !== 'function') {
-    throw new TypeError('readFile must be a function')
-  }
+  validateFunction('readFile', options.readFile)
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_TOKEN_BYTES
   let bytes: Uint8Array
   try {

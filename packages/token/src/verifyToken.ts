@@ -4,6 +4,7 @@ import {
   httpRequest,
   systemClock,
   validateClock,
+  validateFunction,
   validateMilliseconds,
   validateString,
 } from '@podcreds/core'
@@ -139,9 +140,7 @@ function validate(options: TokenVerifierOptions): Omit<Resolved, 'keys'> & { jwk
   validateMilliseconds('cooldownMs', options.cooldownMs)
   validateMilliseconds('cacheMaxAgeMs', options.cacheMaxAgeMs)
   validateClock('clock', options.clock)
-  if (options.transport !== undefined && typeof options.transport !== 'function') {
-    throw new TypeError('transport must be a function')
-  }
+  validateFunction('transport', options.transport)
   let jwksUrl: URL | undefined
   const { jwks } = options
   if (typeof jwks === 'string' || jwks instanceof URL) {

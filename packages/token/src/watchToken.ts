@@ -5,6 +5,7 @@ import {
   CredentialsError,
   systemClock,
   validateClock,
+  validateFunction,
   validateInteger,
   validateMilliseconds,
 } from '@podcreds/core'
@@ -79,15 +80,11 @@ export async function watchToken(
   validateMilliseconds('debounceMs', options.debounceMs)
   validateMilliseconds('pollIntervalMs', options.pollIntervalMs)
   validateClock('clock', options.clock)
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new TypeError('onError must be a function')
-  }
+  validateFunction('onError', options.onError)
   // Checked now, as readToken would: otherwise a bad value is swallowed by the first read and then
   // reported through onError on every event, and the watch never sees a token.
   validateInteger('maxBytes', options.maxBytes, 1, 2 ** 30)
-  if (options.readFile !== undefined && typeof options.readFile !== 'function') {
-    throw new TypeError('readFile must be a function')
-  }
+  validateFunction('readFile', options.readFile)
   if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') {
     throw new TypeError('keepAlive must be a boolean')
   }

@@ -19,6 +19,8 @@ import {
   systemClock,
   systemRandom,
   validateClock,
+  validateEnv,
+  validateFunction,
   validateInteger,
   validateLogger,
   validateMilliseconds,
@@ -432,9 +434,7 @@ function validateOptions(options: FromWebIdentityOptions): void {
   ) {
     throw new TypeError('providerId must be 4 to 2048 characters')
   }
-  if (options.env !== undefined && (typeof options.env !== 'object' || options.env === null)) {
-    throw new TypeError('env must be an object of environment variables')
-  }
+  validateEnv('env', options.env)
   validateMilliseconds('timeoutMs', options.timeoutMs, { min: 1 })
   validateMilliseconds('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
   validateInteger('maxAttempts', options.maxAttempts, 1, 10)
@@ -450,12 +450,8 @@ function validateOptions(options: FromWebIdentityOptions): void {
   ) {
     throw new TypeError('dispatcher must be an undici Dispatcher')
   }
-  if (options.transport !== undefined && typeof options.transport !== 'function') {
-    throw new TypeError('transport must be a function')
-  }
-  if (options.readFile !== undefined && typeof options.readFile !== 'function') {
-    throw new TypeError('readFile must be a function')
-  }
+  validateFunction('transport', options.transport)
+  validateFunction('readFile', options.readFile)
 }
 
 function missing(roleArn: string | undefined, tokenFile: string | undefined): string {

@@ -1,6 +1,6 @@
 import { fromContainer } from '@podcreds/container'
 import type { AwsCredentialIdentity, DescribableProvider } from '@podcreds/core'
-import { readEnv, validateClock, validateLogger, validateRandom } from '@podcreds/core'
+import { readEnv, validateClock, validateEnv, validateLogger, validateRandom } from '@podcreds/core'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import type { DefaultChainOptions, LinkName } from '../defaultChain.js'
 import { fromEnv } from '../fromEnv.js'
@@ -32,9 +32,7 @@ export interface DefaultLinks {
 export function buildDefaultLinks(options: Omit<DefaultChainOptions, 'refresh'>): DefaultLinks {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object')
   const { env, clock, random, logger } = options
-  if (env !== undefined && (typeof env !== 'object' || env === null)) {
-    throw new TypeError('env must be an object of environment variables')
-  }
+  validateEnv('env', env)
   validateClock('clock', clock)
   validateRandom('random', random)
   validateLogger('logger', logger)
