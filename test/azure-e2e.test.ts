@@ -2,7 +2,7 @@
 // emulated Entra endpoint (federated credential checks), used by @azure/core-rest-pipeline's
 // bearer-token policy against a loopback HTTPS resource whose certificate is made here.
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer as createHttpsServer, type Server } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -25,6 +25,8 @@ import {
   startEntraEndpoint,
 } from '@podcreds/emulator'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { KubeletTokenDir } from './support/kubeletTokenDir.js'
+import { kubeletTokenDir } from './support/kubeletTokenDir.js'
 import { assertNoSecret } from './support/secrets.js'
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
@@ -67,25 +69,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(certDir, { recursive: true, force: true })
 })
-
-/** A kubelet-style projected volume: `token -> ..data/token`, `..data` swapped atomically. */
-async function projectedVolume() {
-  const dir = await mkdtemp(join(tmpdir(), 'podcreds-azure-e2e-'))
-  let n = 0
-  return {
-    path: join(dir, 'azure-identity-token'),
-    async write(token: string) {
-      n++
-      const version = `..2026_01_01_00_00_0${n}.${n}`
-      await mkdir(join(dir, version))
-      await writeFile(join(dir, version, 'azure-identity-token'), token)
-      await symlink(version, join(dir, '..data_tmp'))
-      await rename(join(dir, '..data_tmp'), join(dir, '..data'))
-      if (n === 1) await symlink('..data/azure-identity-token', join(dir, 'azure-identity-token'))
-    },
-    close: () => rm(dir, { recursive: true, force: true }),
-  }
-}
 
 /** An HTTPS resource server that accepts only bearer tokens the emulated Entra issued for it. */
 async function startResource(entra: EntraEndpoint) {
@@ -130,7 +113,7 @@ function pipelineFor(credential: ReturnType<typeof workloadIdentityCredential>) 
 describe('@podcreds/azure with @azure/core-rest-pipeline over HTTPS', () => {
   let emulator: Emulator
   let entra: EntraEndpoint | undefined
-  let volume: Awaited<ReturnType<typeof projectedVolume>>
+  let volume: KubeletTokenDir
   let resource: Awaited<ReturnType<typeof startResource>> | undefined
   let closers: (() => void)[] = []
 
@@ -140,7 +123,7 @@ describe('@podcreds/azure with @azure/core-rest-pipeline over HTTPS', () => {
     await resource?.close()
     await entra?.close()
     await emulator?.close()
-    await volume?.close()
+    await volume?.remove()
     resource = undefined
     entra = undefined
   })
@@ -164,7 +147,7 @@ describe('@podcreds/azure with @azure/core-rest-pipeline over HTTPS', () => {
       federatedCredentials: [fc],
       tokenLifetimeMs: 24 * 3_600_000,
     })
-    volume = await projectedVolume()
+    volume = await kubeletTokenDir({ fileName: 'azure-identity-token', prefix: 'podcreds-azure-e2e-' })
     const assertion = await emulator.mintToken({
       audience: 'api://AzureADTokenExchange',
       namespace: 'payments',

@@ -38,7 +38,7 @@ afterEach(async () => {
   for (const close of closers) close()
   closers = []
   await entra.close()
-  await volume.close()
+  await volume.remove()
 })
 
 function credential() {

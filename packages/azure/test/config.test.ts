@@ -30,7 +30,7 @@ afterEach(async () => {
   for (const close of closers) close()
   closers = []
   await entra.close()
-  await volume.close()
+  await volume.remove()
 })
 
 function track<T extends { close(): void }>(credential: T): T {
@@ -84,7 +84,7 @@ describe('configuration', () => {
       expect(request!.form.get('client_id')).toBe(CLIENT)
       expect(request!.form.get('client_assertion')).toBe(fakeAssertion('SECRETCANARYFROMOPTION'))
     } finally {
-      await other.close()
+      await other.remove()
     }
   })
 

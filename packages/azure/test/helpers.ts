@@ -1,9 +1,8 @@
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { HttpRequest, HttpResponse, HttpTransport } from '@podcreds/core'
+import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 
 /** A JWT-shaped assertion carrying a canary, so a leak is easy to find. */
 export function fakeAssertion(canary: string, claims: Record<string, unknown> = {}): string {
@@ -93,33 +92,9 @@ export function entraError(status: number, error: string, code: number, text: st
   }
 }
 
-/**
- * A projected-token volume laid out as kubelet writes it: `<dir>/token -> ..data/token`,
- * `..data -> ..<timestamp>`; `write()` swaps `..data` atomically.
- */
-export async function tokenVolume(): Promise<{
-  dir: string
-  path: string
-  write(token: string): Promise<void>
-  close(): Promise<void>
-}> {
-  const dir = await mkdtemp(join(tmpdir(), 'podcreds-azure-'))
-  let n = 0
-  const write = async (token: string): Promise<void> => {
-    n++
-    const version = `..2026_01_01_00_00_${String(n).padStart(2, '0')}.${n}`
-    await mkdir(join(dir, version))
-    await writeFile(join(dir, version, 'azure-identity-token'), token)
-    await symlink(version, join(dir, '..data_tmp'))
-    await rename(join(dir, '..data_tmp'), join(dir, '..data'))
-    if (n === 1) await symlink('..data/azure-identity-token', join(dir, 'azure-identity-token'))
-  }
-  return {
-    dir,
-    path: join(dir, 'azure-identity-token'),
-    write,
-    close: () => rm(dir, { recursive: true, force: true }),
-  }
+/** A kubelet-style projected volume holding `azure-identity-token` (test/support/kubeletTokenDir.ts). */
+export function tokenVolume(): Promise<KubeletTokenDir> {
+  return kubeletTokenDir({ fileName: 'azure-identity-token', prefix: 'podcreds-azure-' })
 }
 
 /** An in-memory transport: answers without sockets or timers (for virtual-time tests). */

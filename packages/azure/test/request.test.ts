@@ -40,7 +40,7 @@ afterEach(async () => {
   closers = []
   reply = (_req, n) => tokenReply(`SECRETCANARYACCESS.${n}`)
   await entra?.close()
-  await volume.close()
+  await volume.remove()
 })
 
 function credentialFor(extra: Parameters<typeof workloadIdentityCredential>[0] = {}) {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
@@ -7,6 +7,7 @@ import { fromContainer } from '@podcreds/container'
 import type { HttpRequest, HttpTransport } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import { mulberry32 } from '../../../test/support/random.js'
 import { assertNoSecret } from '../../../test/support/secrets.js'
 import type { FakeAgent } from './fakeAgent.js'
@@ -294,24 +295,18 @@ describe('fromContainer: the token file', () => {
   })
 
   it('follows a kubelet-style atomic ..data symlink swap', async () => {
-    // kubelet's AtomicWriter: <dir>/..<timestamp>/token, <dir>/..data -> ..<timestamp>,
-    // <dir>/token -> ..data/token; a rotation writes a new timestamp dir and renames a new ..data over the old.
-    const volume = join(dir, 'serviceaccount')
-    await mkdir(join(volume, '..2026_11_23_13_00_00.000000001'), { recursive: true })
-    await writeFile(join(volume, '..2026_11_23_13_00_00.000000001', 'token'), 'rotated-one\n')
-    await symlink('..2026_11_23_13_00_00.000000001', join(volume, '..data'))
-    await symlink(join('..data', 'token'), join(volume, 'token'))
+    const volume = await kubeletTokenDir({
+      dir: join(dir, 'serviceaccount'),
+      token: 'rotated-one\n',
+      removeOld: true,
+    })
     const get = provider({
       AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url,
-      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: join(volume, 'token'),
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: volume.path,
     })
     await get()
 
-    await mkdir(join(volume, '..2026_11_23_14_00_00.000000002'))
-    await writeFile(join(volume, '..2026_11_23_14_00_00.000000002', 'token'), 'rotated-two\n')
-    await symlink('..2026_11_23_14_00_00.000000002', join(volume, '..data_tmp'))
-    await rename(join(volume, '..data_tmp'), join(volume, '..data'))
-    await rm(join(volume, '..2026_11_23_13_00_00.000000001'), { recursive: true })
+    await volume.write('rotated-two\n')
     await get()
 
     expect(agent.hits.map((h) => h.headers.authorization)).toEqual(['rotated-one', 'rotated-two'])

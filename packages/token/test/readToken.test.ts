@@ -1,8 +1,9 @@
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readToken } from '@podcreds/token'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import { expectNoLeak, rejected } from './helpers.js'
 
 const CANARY = 'SECRETCANARYTOKEN'
@@ -17,11 +18,8 @@ describe('readToken', () => {
   })
 
   it('reads through kubelet symlinks and trims trailing whitespace', async () => {
-    await mkdir(join(dir, '..gen_1'))
-    await writeFile(join(dir, '..gen_1', 'token'), 'eyJ.header.sig \n\t\n')
-    await symlink('..gen_1', join(dir, '..data'))
-    await symlink('..data/token', join(dir, 'token'))
-    expect(await readToken(join(dir, 'token'))).toBe('eyJ.header.sig')
+    const volume = await kubeletTokenDir({ dir, token: 'eyJ.header.sig \n\t\n' })
+    expect(await readToken(volume.path)).toBe('eyJ.header.sig')
   })
 
   it('reports a missing file with the path and the reason', async () => {

@@ -1,41 +1,10 @@
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type TokenWatcher, watchToken } from '@podcreds/token'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import { rejected } from './helpers.js'
-
-/** A projected volume as kubelet's AtomicWriter lays it out: token -> ..data/token, ..data -> ..<ts>. */
-class ProjectedVolume {
-  readonly dir: string
-  generation = 0
-  constructor(dir: string) {
-    this.dir = dir
-  }
-  get tokenPath(): string {
-    return join(this.dir, 'token')
-  }
-  async init(token: string): Promise<void> {
-    const ts = await this.#writeGeneration(token)
-    await symlink(ts, join(this.dir, '..data'))
-    await symlink(join('..data', 'token'), this.tokenPath)
-  }
-  /** kubelet's atomic update: new timestamped dir, ..data_tmp symlink renamed over ..data, old dir removed. */
-  async swap(token: string): Promise<void> {
-    const old = `..gen_${this.generation}`
-    const ts = await this.#writeGeneration(token)
-    await symlink(ts, join(this.dir, '..data_tmp'))
-    await rename(join(this.dir, '..data_tmp'), join(this.dir, '..data'))
-    await rm(join(this.dir, old), { recursive: true })
-  }
-  async #writeGeneration(token: string): Promise<string> {
-    this.generation++
-    const ts = `..gen_${this.generation}`
-    await mkdir(join(this.dir, ts))
-    await writeFile(join(this.dir, ts, 'token'), token)
-    return ts
-  }
-}
 
 /** Collects onChange calls and lets a test await the n-th one. */
 function recorder() {
@@ -72,14 +41,13 @@ describe('watchToken', () => {
   })
 
   it('fires once per kubelet ..data symlink swap, with the new token', async () => {
-    const volume = new ProjectedVolume(dir)
-    await volume.init('token-1')
+    const volume = await kubeletTokenDir({ dir, token: 'token-1', removeOld: true })
     const rec = recorder()
-    watcher = await watchToken(volume.tokenPath, rec.onChange, { debounceMs: 20 })
+    watcher = await watchToken(volume.path, rec.onChange, { debounceMs: 20 })
 
-    await volume.swap('token-2\n')
+    await volume.write('token-2\n')
     await rec.waitFor(1)
-    await volume.swap('token-3')
+    await volume.write('token-3')
     await rec.waitFor(2)
     await settle(100)
     expect(rec.seen).toEqual(['token-2', 'token-3'])
@@ -111,15 +79,14 @@ describe('watchToken', () => {
   })
 
   it('routes read failures and onChange errors to onError', async () => {
-    const volume = new ProjectedVolume(dir)
-    await volume.init('token-1')
+    const volume = await kubeletTokenDir({ dir, token: 'token-1', removeOld: true })
     const errors: unknown[] = []
     let failed!: () => void
     const sawChangeError = new Promise<void>((resolve) => {
       failed = resolve
     })
     watcher = await watchToken(
-      volume.tokenPath,
+      volume.path,
       () => {
         throw new Error('consumer broke')
       },
@@ -131,7 +98,7 @@ describe('watchToken', () => {
         },
       },
     )
-    await volume.swap('token-2')
+    await volume.write('token-2')
     await sawChangeError
     expect(errors.some((e) => (e as Error).message === 'consumer broke')).toBe(true)
   })

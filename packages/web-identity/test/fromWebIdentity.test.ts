@@ -4,20 +4,21 @@ import { CredentialsError, httpRequest } from '@podcreds/core'
 import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import type { StsFake } from './helpers/stsFake.js'
 import { DEFAULT_CREDENTIALS, startStsFake, successXml } from './helpers/stsFake.js'
-import type { TokenDir } from './helpers/tokens.js'
-import { fixedClock, makeJwt, makeTokenDir, NOW } from './helpers/tokens.js'
+import { fixedClock, makeJwt, NOW } from './helpers/tokens.js'
 
 const ROLE = 'arn:aws:iam::123456789012:role/app-role'
 const TOKEN = makeJwt()
 
 let sts: StsFake
-let tokens: TokenDir
+let tokens: KubeletTokenDir
 
 beforeEach(async () => {
   sts = await startStsFake()
-  tokens = await makeTokenDir(TOKEN)
+  tokens = await kubeletTokenDir({ token: TOKEN })
 })
 afterEach(async () => {
   await sts.close()
@@ -108,7 +109,7 @@ describe('fromWebIdentity: a successful exchange', () => {
   it('form-encodes values so &, =, +, spaces and Unicode in a token or policy round-trip', async () => {
     const odd = 'a&b=c+d e%20f/ü€😀?#;'
     const policy = `{"Sid":"${odd}"}`
-    await tokens.rotate(`opaque-${odd}`)
+    await tokens.write(`opaque-${odd}`)
     await fromWebIdentity(options({ policy, providerId: 'graph.facebook.com' }))()
 
     const { form, raw } = sts.requests[0] ?? { form: new URLSearchParams(), raw: '' }
@@ -154,7 +155,7 @@ describe('fromWebIdentity: configuration sources', () => {
   })
 
   it('lets options beat env for the role ARN, token file, session name and endpoint', async () => {
-    const other = await makeTokenDir(makeJwt({ sub: 'system:serviceaccount:other:sa' }))
+    const other = await kubeletTokenDir({ token: makeJwt({ sub: 'system:serviceaccount:other:sa' }) })
     try {
       await fromWebIdentity(
         options({
@@ -312,7 +313,7 @@ describe('fromWebIdentity: the token', () => {
     const provider = fromWebIdentity(options())
     await provider()
     const rotated = makeJwt({ jti: 'second' })
-    await tokens.rotate(rotated)
+    await tokens.write(rotated)
     await provider()
 
     expect(sts.requests.map((request) => request.form.get('WebIdentityToken'))).toEqual([TOKEN, rotated])
@@ -320,7 +321,7 @@ describe('fromWebIdentity: the token', () => {
 
   it('refuses a token whose exp has passed with ERR_TOKEN_EXPIRED naming the time, without calling STS', async () => {
     const exp = Math.floor(NOW / 1000) - 30
-    await tokens.rotate(makeJwt({ exp }))
+    await tokens.write(makeJwt({ exp }))
     const error = await failure(fromWebIdentity(options())())
 
     expect(error.code).toBe('ERR_TOKEN_EXPIRED')
@@ -331,7 +332,7 @@ describe('fromWebIdentity: the token', () => {
 
   it('treats exp equal to now as expired, and judges by the injected clock', async () => {
     const exp = Math.floor(NOW / 1000)
-    await tokens.rotate(makeJwt({ exp }))
+    await tokens.write(makeJwt({ exp }))
     const error = await failure(fromWebIdentity(options())())
     expect(error.code).toBe('ERR_TOKEN_EXPIRED')
 
@@ -340,7 +341,7 @@ describe('fromWebIdentity: the token', () => {
   })
 
   it('sends a token that is not a JWT as it is (OAuth 2.0 access tokens with ProviderId)', async () => {
-    await tokens.rotate('opaque-oauth-access-token')
+    await tokens.write('opaque-oauth-access-token')
     await fromWebIdentity(options({ providerId: 'www.amazon.com' }))()
     expect(sts.requests[0]?.form.get('WebIdentityToken')).toBe('opaque-oauth-access-token')
   })
@@ -422,7 +423,7 @@ describe('fromWebIdentity: describe()', () => {
   })
 
   it('blanks control characters in token claims (a hostile token cannot forge doctor lines)', async () => {
-    await tokens.rotate(
+    await tokens.write(
       makeJwt({
         iss: 'https://oidc.example.com/id/TEST\u001b[2J',
         sub: 'system:serviceaccount:default:app\nforged line',
@@ -439,7 +440,7 @@ describe('fromWebIdentity: describe()', () => {
   })
 
   it('shows a token that is not a JWT as opaque, never its text', async () => {
-    await tokens.rotate('SECRETCANARYopaque-oauth-access-token')
+    await tokens.write('SECRETCANARYopaque-oauth-access-token')
     const description = await fromWebIdentity(options({ providerId: 'www.amazon.com' })).describe()
     expect(description.details.tokenFormat).toBe('opaque')
     expect(JSON.stringify(description)).not.toContain('SECRETCANARY')

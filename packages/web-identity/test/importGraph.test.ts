@@ -5,10 +5,10 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import type { StsFake } from './helpers/stsFake.js'
 import { startStsFake } from './helpers/stsFake.js'
-import type { TokenDir } from './helpers/tokens.js'
-import { makeTokenDir } from './helpers/tokens.js'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('../../..', import.meta.url))
@@ -16,7 +16,7 @@ const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
 const dist = pathToFileURL(join(root, 'packages/web-identity/dist/index.js')).href
 
 let sts: StsFake
-let tokens: TokenDir
+let tokens: KubeletTokenDir
 let work: string
 
 beforeAll(async () => {
@@ -24,7 +24,7 @@ beforeAll(async () => {
   await run('npx', ['tsc', '-b', 'packages/web-identity'], { cwd: root })
   sts = await startStsFake()
   // A non-JWT token: decoding is not what this test is about.
-  tokens = await makeTokenDir('opaque-token-for-import-graph')
+  tokens = await kubeletTokenDir({ token: 'opaque-token-for-import-graph' })
   work = await mkdtemp(join(tmpdir(), 'podcreds-graph-'))
 }, 120_000)
 afterAll(async () => {

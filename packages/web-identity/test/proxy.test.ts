@@ -4,21 +4,22 @@ import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { ProxyAgent } from 'undici'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import type { LoopbackProxy } from './helpers/proxy.js'
 import { startProxy } from './helpers/proxy.js'
 import type { StsFake } from './helpers/stsFake.js'
 import { DEFAULT_CREDENTIALS, startStsFake } from './helpers/stsFake.js'
-import type { TokenDir } from './helpers/tokens.js'
-import { fixedClock, makeJwt, makeTokenDir } from './helpers/tokens.js'
+import { fixedClock, makeJwt } from './helpers/tokens.js'
 
 let sts: StsFake
 let proxy: LoopbackProxy
-let tokens: TokenDir
+let tokens: KubeletTokenDir
 
 beforeEach(async () => {
   sts = await startStsFake()
   proxy = await startProxy()
-  tokens = await makeTokenDir(makeJwt())
+  tokens = await kubeletTokenDir({ token: makeJwt() })
 })
 afterEach(async () => {
   await sts.close()

@@ -4,11 +4,12 @@ import { CredentialsError } from '@podcreds/core'
 import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import { assertNoSecret } from '../../../test/support/secrets.js'
 import type { Answer, StsFake } from './helpers/stsFake.js'
 import { DEFAULT_CREDENTIALS, errorXml, startStsFake, successXml } from './helpers/stsFake.js'
-import type { TokenDir } from './helpers/tokens.js'
-import { fixedClock, makeJwt, makeTokenDir, NOW } from './helpers/tokens.js'
+import { fixedClock, makeJwt, NOW } from './helpers/tokens.js'
 
 const JWT = makeJwt()
 const OPAQUE = 'SECRETCANARYopaque-oauth-token-0123456789'
@@ -22,7 +23,7 @@ const SECRETS = [
 ]
 
 let sts: StsFake
-let tokens: TokenDir
+let tokens: KubeletTokenDir
 let logged: string[]
 
 const logger: Logger = {
@@ -34,7 +35,7 @@ const logger: Logger = {
 
 beforeEach(async () => {
   sts = await startStsFake()
-  tokens = await makeTokenDir(JWT)
+  tokens = await kubeletTokenDir({ token: JWT })
   logged = []
 })
 afterEach(async () => {
@@ -70,7 +71,7 @@ const scenarios: [string, () => Promise<void> | void, Answer[], string][] = [
   ['an unreadable token file', () => tokens.remove(), [], 'ERR_TOKEN_FILE'],
   [
     'an expired token',
-    () => tokens.rotate(makeJwt({ exp: Math.floor(NOW / 1000) - 1 })),
+    () => tokens.write(makeJwt({ exp: Math.floor(NOW / 1000) - 1 })),
     [],
     'ERR_TOKEN_EXPIRED',
   ],
@@ -82,7 +83,7 @@ const scenarios: [string, () => Promise<void> | void, Answer[], string][] = [
   ],
   [
     'an STS error echoing an opaque token',
-    () => tokens.rotate(OPAQUE),
+    () => tokens.write(OPAQUE),
     [{ status: 403, body: errorXml('AccessDenied', echo(OPAQUE)) }],
     'ERR_STS',
   ],

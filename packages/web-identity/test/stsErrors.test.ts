@@ -2,20 +2,21 @@ import { CredentialsError } from '@podcreds/core'
 import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import type { Answer, StsFake } from './helpers/stsFake.js'
 import { DEFAULT_CREDENTIALS, errorXml, startStsFake, successXml } from './helpers/stsFake.js'
-import type { TokenDir } from './helpers/tokens.js'
-import { fixedClock, makeJwt, makeTokenDir } from './helpers/tokens.js'
+import { fixedClock, makeJwt } from './helpers/tokens.js'
 
 const ROLE = 'arn:aws:iam::123456789012:role/app-role'
 const TOKEN = makeJwt()
 
 let sts: StsFake
-let tokens: TokenDir
+let tokens: KubeletTokenDir
 
 beforeEach(async () => {
   sts = await startStsFake()
-  tokens = await makeTokenDir(TOKEN)
+  tokens = await kubeletTokenDir({ token: TOKEN })
 })
 afterEach(async () => {
   await sts.close()
@@ -207,7 +208,7 @@ describe('InvalidIdentityToken', () => {
       const { readFile: read } = await import('node:fs/promises')
       const bytes = await read(path)
       // After the first read, kubelet rotates: the next read sees the new token.
-      if (sts.requests.length === 0) await tokens.rotate(rotated)
+      if (sts.requests.length === 0) await tokens.write(rotated)
       return bytes
     }
     const creds = await fromWebIdentity(options({ readFile }))()

@@ -2,17 +2,18 @@ import { CredentialsError } from '@podcreds/core'
 import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
+import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import type { StsFake } from './helpers/stsFake.js'
 import { startStsFake, successXml } from './helpers/stsFake.js'
-import type { TokenDir } from './helpers/tokens.js'
-import { fixedClock, makeJwt, makeTokenDir } from './helpers/tokens.js'
+import { fixedClock, makeJwt } from './helpers/tokens.js'
 
 let sts: StsFake
-let tokens: TokenDir
+let tokens: KubeletTokenDir
 
 beforeEach(async () => {
   sts = await startStsFake()
-  tokens = await makeTokenDir(makeJwt())
+  tokens = await kubeletTokenDir({ token: makeJwt() })
 })
 afterEach(async () => {
   await sts.close()

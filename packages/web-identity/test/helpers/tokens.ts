@@ -1,6 +1,3 @@
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Clock } from '@podcreds/core'
 import { systemClock } from '@podcreds/core'
 
@@ -31,33 +28,4 @@ export function makeJwt(claims: Record<string, unknown> = {}): string {
     ...claims,
   }
   return `${b64({ alg: 'RS256', kid: 'key-1' })}.${b64(payload)}.U0VDUkVUQ0FOQVJZc2lnbmF0dXJl`
-}
-
-/**
- * A kubelet-style projected volume: `<dir>/..<timestamp>/token`, `<dir>/..data -> ..<timestamp>`,
- * `<dir>/token -> ..data/token`. `rotate()` writes a new timestamped dir and swaps `..data`
- * atomically (rename of a new symlink over the old one), as kubelet's AtomicWriter does.
- */
-export interface TokenDir {
-  dir: string
-  /** The path to configure: `<dir>/token`. */
-  path: string
-  rotate(token: string): Promise<void>
-  remove(): Promise<void>
-}
-
-export async function makeTokenDir(token: string): Promise<TokenDir> {
-  const dir = await mkdtemp(join(tmpdir(), 'podcreds-wi-'))
-  let generation = 0
-  const rotate = async (next: string): Promise<void> => {
-    generation++
-    const versioned = `..2026_11_23_12_00_0${generation}.000000000`
-    await mkdir(join(dir, versioned))
-    await writeFile(join(dir, versioned, 'token'), next)
-    await symlink(versioned, join(dir, '..data_tmp'))
-    await rename(join(dir, '..data_tmp'), join(dir, '..data'))
-  }
-  await rotate(token)
-  await symlink(join('..data', 'token'), join(dir, 'token'))
-  return { dir, path: join(dir, 'token'), rotate, remove: () => rm(dir, { recursive: true, force: true }) }
 }
