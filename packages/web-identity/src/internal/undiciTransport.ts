@@ -50,11 +50,17 @@ export async function undiciTransport(config: {
         for (const agent of agents.values()) void agent.close().catch(() => {})
         agents.clear()
       }
-      dispatcher = new undici.EnvHttpProxyAgent({
-        ...proxy,
-        connect: { timeout: config.connectTimeoutMs },
-        keepAliveTimeout: IDLE_SOCKET_MS,
-      })
+      try {
+        dispatcher = new undici.EnvHttpProxyAgent({
+          ...proxy,
+          connect: { timeout: config.connectTimeoutMs },
+          keepAliveTimeout: IDLE_SOCKET_MS,
+        })
+      } catch {
+        // The error (a TypeError whose `input` is the whole URL, user:password included) is
+        // dropped: util.inspect() would print it as the cause.
+        throw invalidProxy(proxy)
+      }
       agents.set(key, dispatcher)
     }
   }
@@ -157,7 +163,7 @@ function mapError(
   if (code === 'UND_ERR_CONNECT_TIMEOUT') {
     return new CredentialsError(`connecting to ${where} timed out`, {
       code: 'ERR_HTTP_TIMEOUT',
-      cause: error,
+      cause: codeOnly(code),
     })
   }
   if (state.midBody) {
@@ -172,9 +178,40 @@ function mapError(
     `request to ${where} failed: ${typeof code === 'string' ? code : 'network error'}`,
     {
       code: 'ERR_NETWORK',
-      cause: error,
+      cause: codeOnly(code),
     },
   )
+}
+
+// undici's errors may name the proxy URL, user:password included (in the message or in fields),
+// and util.inspect() and CredentialsError#toJSON() print a cause in full: the cause is a plain
+// Error that carries the error code and nothing else.
+function codeOnly(code: unknown): Error {
+  if (typeof code !== 'string') return new Error('network error')
+  return Object.assign(new Error(code), { code })
+}
+
+function invalidProxy(proxy: ProxyEnv): CredentialsError {
+  const bad: string[] = []
+  for (const [name, value] of [
+    ['HTTPS_PROXY', proxy.httpsProxy],
+    ['HTTP_PROXY', proxy.httpProxy],
+  ] as const) {
+    if (value !== '' && !isProxyUrl(value)) bad.push(`${name} (or ${name.toLowerCase()})`)
+  }
+  const which = bad.length === 0 ? 'HTTPS_PROXY / HTTP_PROXY' : bad.join(' and ')
+  return new CredentialsError(`${which}: not a valid proxy URL (http: or https:, e.g. http://proxy:3128)`, {
+    code: 'ERR_INVALID_CONFIG',
+  })
+}
+
+function isProxyUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return url.protocol === 'http:' || url.protocol === 'https:'
+  } catch {
+    return false
+  }
 }
 
 function tooLarge(where: string, max: number, status: number): CredentialsError {
