@@ -4,7 +4,6 @@
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer as createHttpsServer, type Server } from 'node:https'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect, promisify } from 'node:util'
@@ -27,6 +26,7 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { KubeletTokenDir } from './support/kubeletTokenDir.js'
 import { kubeletTokenDir } from './support/kubeletTokenDir.js'
+import { closeServer, listenLoopback } from './support/loopback.js'
 import { assertNoSecret } from './support/secrets.js'
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
@@ -89,17 +89,8 @@ async function startResource(entra: EntraEndpoint) {
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ subject: facts.subject, clientId: facts.clientId }))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `https://127.0.0.1:${port}/secrets/db-password`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
+  const { port } = await listenLoopback(server)
+  return { url: `https://127.0.0.1:${port}/secrets/db-password`, seen, close: () => closeServer(server) }
 }
 
 function pipelineFor(credential: ReturnType<typeof workloadIdentityCredential>) {

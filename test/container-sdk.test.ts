@@ -1,9 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { fromContainer } from '@podcreds/container'
 import { afterEach, describe, expect, it } from 'vitest'
+import { closeServer, listenLoopback, readBody } from './support/loopback.js'
 
 // A real AWS SDK v3 client takes fromContainer() as `credentials`: the SDK calls the provider,
 // signs with what the (loopback) Pod Identity agent returned, and sends the session token.
@@ -24,28 +24,21 @@ afterEach(async () => {
 
 async function serve(answer: (req: Recorded) => { status: number; type: string; body: string }) {
   const hits: Recorded[] = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const hit = {
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-      }
-      hits.push(hit)
-      const { status, type, body } = answer(hit)
-      res.writeHead(status, { 'content-type': type })
-      res.end(body)
-    })
+  const server = createServer(async (req, res) => {
+    const hit = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body: await readBody(req),
+    }
+    hits.push(hit)
+    const { status, type, body } = answer(hit)
+    res.writeHead(status, { 'content-type': type })
+    res.end(body)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  closers.push(async () => {
-    server.closeAllConnections()
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  })
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits }
+  const { origin } = await listenLoopback(server)
+  closers.push(() => closeServer(server))
+  return { url: origin, hits }
 }
 
 const ACCESS_KEY_ID = 'ASIAPODIDENTITY00001'

@@ -1,7 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import type { IncomingHttpHeaders, Server } from 'node:http'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3'
@@ -10,6 +9,7 @@ import { httpRequest } from '@podcreds/core'
 import { startEmulator } from '@podcreds/emulator'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { closeServer, listenLoopback, readBody } from './support/loopback.js'
 
 // A real AWS SDK v3 S3 client takes fromWebIdentity() as its `credentials`: the provider's
 // credentials sign the request (issue 7, "Works as `credentials` of a real @aws-sdk/client-s3").
@@ -49,29 +49,12 @@ interface Loopback {
 
 async function serve(body: string): Promise<Loopback> {
   const requests: Loopback['requests'] = []
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      requests.push({
-        path: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      })
-      res.writeHead(200, { 'content-type': 'application/xml' }).end(body)
-    })
+  const server: Server = createServer(async (req, res) => {
+    requests.push({ path: req.url ?? '', headers: req.headers, body: await readBody(req) })
+    res.writeHead(200, { 'content-type': 'application/xml' }).end(body)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+  const { origin } = await listenLoopback(server)
+  return { url: origin, requests, close: () => closeServer(server) }
 }
 
 let sts: Loopback

@@ -4,13 +4,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
-import type { AddressInfo, Server, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { expect } from 'vitest'
 import { FakeClock } from '../support/fakeClock.js'
+import { closeServer, listenLoopback } from '../support/loopback.js'
 import { printedForms } from '../support/secrets.js'
 
 // ---- canaries ----------------------------------------------------------------------------------
@@ -202,10 +203,9 @@ export async function startRecorder(
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
-  await listen(server, host)
-  const port = (server.address() as AddressInfo).port
+  const { port, origin } = await listenLoopback(server, host)
   return {
-    origin: host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`,
+    origin,
     port,
     hits,
     connections: () => connections,
@@ -243,41 +243,25 @@ export async function startRawServer(onRequest: (socket: Socket, head: string) =
       }
     })
   })
-  await listen(server, '127.0.0.1')
-  const port = (server.address() as AddressInfo).port
+  const { origin } = await listenLoopback(server)
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     connections: () => connections,
     openSockets: () => sockets.size,
     close: () => closeServer(server, sockets),
   }
 }
 
-function listen(server: Server, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-}
-
-function closeServer(server: Server, sockets: Set<Socket>): Promise<void> {
-  for (const socket of sockets) socket.destroy()
-  return new Promise((resolve) => server.close(() => resolve()))
-}
-
 /** Whether `::1` can be listened on here. */
 export async function hasIpv6Loopback(): Promise<boolean> {
   const server = createNetServer()
   try {
-    await listen(server, '::1')
+    await listenLoopback(server, '::1')
     return true
   } catch {
     return false
   } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()))
+    await closeServer(server)
   }
 }
 

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { HttpRequest, HttpResponse, HttpTransport } from '@podcreds/core'
 import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
+import { closeServer, listenLoopback, readBody } from '../../../test/support/loopback.js'
 
 /** A JWT-shaped assertion carrying a canary, so a leak is easy to find. */
 export function fakeAssertion(canary: string, claims: Record<string, unknown> = {}): string {
@@ -32,35 +32,22 @@ export async function startFakeEntra(
   reply: (request: SeenRequest, n: number) => EntraReply | Promise<EntraReply>,
 ): Promise<{ url: string; requests: SeenRequest[]; close(): Promise<void> }> {
   const requests: SeenRequest[] = []
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', async () => {
-      const seen: SeenRequest = {
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        form: new URLSearchParams(Buffer.concat(chunks).toString('utf8')),
-      }
-      requests.push(seen)
-      const answer = await reply(seen, requests.length)
-      if (answer.delayUntil !== undefined) await answer.delayUntil
-      const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
-      res.writeHead(answer.status, { 'content-type': 'application/json' })
-      res.end(text)
-    })
+  const server: Server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const seen: SeenRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      form: new URLSearchParams(await readBody(req)),
+    }
+    requests.push(seen)
+    const answer = await reply(seen, requests.length)
+    if (answer.delayUntil !== undefined) await answer.delayUntil
+    const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body)
+    res.writeHead(answer.status, { 'content-type': 'application/json' })
+    res.end(text)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
+  const { origin } = await listenLoopback(server)
+  return { url: `${origin}/`, requests, close: () => closeServer(server) }
 }
 
 /** Entra's success answer. */

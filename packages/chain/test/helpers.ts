@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AwsCredentialIdentity, SourceDescription } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
+import { closeServer, listenLoopback, readBody } from '../../../test/support/loopback.js'
 import { assertNoSecret } from '../../../test/support/secrets.js'
 
 /** Secret-looking strings that must never appear in any printed form. */
@@ -94,23 +94,15 @@ export async function startServer(
     url: '',
     hits: 0,
     requests: [],
-    async close(): Promise<void> {
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
+    close: () => closeServer(server),
   }
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8')
-      state.hits++
-      state.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
-      handler(req, body, res)
-    })
+  server.on('request', async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readBody(req)
+    state.hits++
+    state.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
+    handler(req, body, res)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  state.url = (await listenLoopback(server)).origin
   return state
 }
 

@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { Clock, TimerHandle } from '@podcreds/core'
 import { systemClock } from '@podcreds/core'
+import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
 
 /** One request the fake agent received. */
 export interface Hit {
@@ -80,9 +81,7 @@ export async function startAgent(
   server.on('connection', (socket: Socket) => {
     sockets.set(socket, sockets.size + 1)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const origin = `http://127.0.0.1:${port}`
+  const { origin } = await listenLoopback(server)
   return {
     origin,
     url: `${origin}/v1/credentials`,
@@ -93,8 +92,7 @@ export async function startAgent(
     },
     async close() {
       for (const res of hanging) res.destroy()
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await closeServer(server)
     },
   }
 }

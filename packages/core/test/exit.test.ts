@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
 import { builtCoreEntry, hasOpenssl, makeSelfSignedCert, startServer } from './helpers.js'
 
 // "A process that used the HTTP helper exits by itself right after its work": the keep-alive
@@ -127,12 +127,9 @@ console.log(res.body)
     const server = createHttpsServer({ cert, key }, (req, res) => res.end(`secure ${req.url}`))
     server.keepAliveTimeout = 60_000
     server.on('secureConnection', () => connections++)
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-    cleanups.push(async () => {
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    })
-    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const { port } = await listenLoopback(server)
+    cleanups.push(() => closeServer(server))
+    const url = `https://127.0.0.1:${port}`
     const result = await runScript(workScript(entry), [url], { NODE_EXTRA_CA_CERTS: certPath })
     expect(result.stderr).toBe('')
     expect(result).toMatchObject({ code: 0, timedOut: false })

@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Clock, Random, TimerHandle, TimerOptions } from '@podcreds/core'
+import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
 import { assertNoSecret, consoleLog } from '../../../test/support/secrets.js'
 
 /** Secret-looking strings that must never appear in any printed form. */
@@ -135,10 +135,7 @@ export async function startServer(
     hits: 0,
     connections: 0,
     requests: [],
-    async close(): Promise<void> {
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
+    close: () => closeServer(server),
   }
   server.on('connection', () => state.connections++)
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -146,9 +143,9 @@ export async function startServer(
     state.requests.push(req)
     handler(req, res)
   })
-  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()))
-  state.port = (server.address() as AddressInfo).port
-  state.url = `http://${host.includes(':') ? `[${host}]` : host}:${state.port}`
+  const { port, origin } = await listenLoopback(server, host)
+  state.port = port
+  state.url = origin
   return state
 }
 

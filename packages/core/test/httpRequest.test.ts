@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import type { Server as HttpsServer } from 'node:https'
 import { createServer as createHttpsServer } from 'node:https'
-import type { AddressInfo, Server as NetServer, Socket } from 'node:net'
+import type { Server as NetServer, Socket } from 'node:net'
 import { connect, createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +17,7 @@ import {
   httpRequest,
 } from '@podcreds/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
 import type { TestServer } from './helpers.js'
 import {
   CANARY_SECRET,
@@ -47,15 +48,9 @@ async function rawServer(onSocket: (socket: Socket) => void): Promise<{ port: nu
     socket.on('error', () => {})
     onSocket(socket)
   })
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', () => resolve()))
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        srv.close(() => resolve())
-      }),
-  )
-  return { port: (srv.address() as AddressInfo).port, sockets }
+  const { port } = await listenLoopback(srv)
+  cleanups.push(() => closeServer(srv, sockets))
+  return { port, sockets }
 }
 
 /** Sends the response head and body once the request head has arrived. */
@@ -411,13 +406,12 @@ describe('httpRequest', () => {
       dir = await mkdtemp(join(tmpdir(), 'podcreds-core-tls-'))
       const { cert, key } = makeSelfSignedCert(dir)
       tlsServer = createHttpsServer({ cert, key }, (_req, res) => res.end('secure'))
-      await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', () => resolve()))
+      const { port } = await listenLoopback(tlsServer)
       cleanups.push(async () => {
-        tlsServer.closeAllConnections()
-        await new Promise<void>((resolve) => tlsServer.close(() => resolve()))
+        await closeServer(tlsServer)
         await rm(dir, { recursive: true, force: true })
       })
-      return (tlsServer.address() as AddressInfo).port
+      return port
     }
 
     it('verifies certificates: a self-signed one is refused with ERR_NETWORK', async () => {

@@ -1,11 +1,10 @@
-import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Clock } from '@podcreds/core'
 import { systemClock } from '@podcreds/core'
 import { createTokenVerifier, verifyToken } from '@podcreds/token'
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
 import { b64u, expectNoLeak, rejected } from './helpers.js'
 
 type Key = {
@@ -47,14 +46,8 @@ async function startIssuer(keys: Key[]): Promise<Issuer> {
       res.writeHead(404).end()
     }
   })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  issuer.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  issuer.close = async () => {
-    server.closeAllConnections()
-    server.close()
-    await once(server, 'close')
-  }
+  issuer.url = (await listenLoopback(server)).origin
+  issuer.close = () => closeServer(server)
   return issuer
 }
 

@@ -1,7 +1,8 @@
 import type { Server } from 'node:http'
 import { createServer, request as httpRequest } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { connect } from 'node:net'
+import { closeServer, listenLoopback } from '../../../../test/support/loopback.js'
 
 /** A loopback forward proxy: CONNECT tunnels and absolute-URI requests, to 127.0.0.1 only. */
 export interface LoopbackProxy {
@@ -58,16 +59,6 @@ export async function startProxy(): Promise<LoopbackProxy> {
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    hits,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
-  }
+  const { origin } = await listenLoopback(server)
+  return { url: origin, hits, close: () => closeServer(server, sockets) }
 }

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { closeServer, listenLoopback, readBody } from '../../../../test/support/loopback.js'
 
 /** One request the fake STS received. */
 export interface RecordedRequest {
@@ -87,44 +87,35 @@ export function errorXml(code: string, message: string, type = 'Sender'): string
 export async function startStsFake(...initial: (Answer | Responder)[]): Promise<StsFake> {
   const queue: (Answer | Responder)[] = initial.length > 0 ? initial : [{ body: successXml() }]
   const requests: RecordedRequest[] = []
-  const server: Server = createServer((req, res: ServerResponse) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8')
-      const recorded: RecordedRequest = {
-        method: req.method ?? '',
-        path: req.url ?? '',
-        headers: req.headers,
-        raw,
-        form: new URLSearchParams(raw),
-      }
-      requests.push(recorded)
-      const next = queue.length > 1 ? queue.shift() : queue[0]
-      const answer = typeof next === 'function' ? next(recorded) : (next ?? {})
-      if (answer.hang === true) return
-      if (answer.destroy === true) {
-        req.socket.destroy()
-        return
-      }
-      res.writeHead(answer.status ?? 200, { 'content-type': 'text/xml' })
-      res.end(answer.body ?? '')
-    })
+  const server: Server = createServer(async (req, res: ServerResponse) => {
+    const raw = await readBody(req)
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      raw,
+      form: new URLSearchParams(raw),
+    }
+    requests.push(recorded)
+    const next = queue.length > 1 ? queue.shift() : queue[0]
+    const answer = typeof next === 'function' ? next(recorded) : (next ?? {})
+    if (answer.hang === true) return
+    if (answer.destroy === true) {
+      req.socket.destroy()
+      return
+    }
+    res.writeHead(answer.status ?? 200, { 'content-type': 'text/xml' })
+    res.end(answer.body ?? '')
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { port, origin } = await listenLoopback(server)
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `${origin}/`,
     port,
     requests,
     answer(...answers) {
       queue.length = 0
       queue.push(...answers)
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections()
-        server.close(() => resolve())
-      }),
+    close: () => closeServer(server),
   }
 }
