@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Clock, Milliseconds } from '@podcreds/core'
 import { systemClock, validateClock, validateMilliseconds } from '@podcreds/core'
+import { listenLoopback } from './internal/server.js'
 
 /** The audience Entra expects in a federated token (`api://AzureADTokenExchange`). */
 export const ENTRA_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange'
@@ -339,35 +339,18 @@ export async function startEntraEndpoint(options: EntraEndpointOptions): Promise
     return { clientId, tenantId, scope, subject: String(claims.sub) }
   }
 
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > MAX_BODY_BYTES) {
-        sendJson(res, 413, { error: 'payload_too_large' })
-        req.destroy()
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => {
-      if (size > MAX_BODY_BYTES) return
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => {
+  const { server, url: origin } = await listenLoopback(
+    (exchange) => handle(exchange.req, exchange.res, exchange.body.toString('utf8')),
+    {
+      keepAliveTimeoutMs: 4_000,
+      maxBodyBytes: MAX_BODY_BYTES,
+      tooLarge: (res) => sendJson(res, 413, { error: 'payload_too_large' }),
+      failed: (res) => {
         if (!res.headersSent) sendJson(res, 500, { error: 'server_error' })
-      })
-    })
-  })
-  server.keepAliveTimeout = 4_000
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const { port } = server.address() as AddressInfo
-  const url = `http://127.0.0.1:${port}/`
+      },
+    },
+  )
+  const url = `${origin}/`
   let closing: Promise<void> | undefined
 
   return {

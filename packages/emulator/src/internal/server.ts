@@ -18,21 +18,48 @@ export interface Lifecycle {
   closed: boolean
 }
 
-/** Listens on 127.0.0.1, port 0, and resolves to the server and its base URL. */
-export async function listen(
-  context: Context,
-  lifecycle: Lifecycle,
-  target: Target | undefined,
-  handler: Handler,
+/** How {@link listenLoopback} answers what its handler does not. */
+export interface LoopbackOptions {
+  /** Idle keep-alive time, in ms: idle sockets must not hold a test process open for long. */
+  keepAliveTimeoutMs: number
+  /** The largest request body read, in bytes. */
+  maxBodyBytes: number
+  /** Answers a request whose body is over `maxBodyBytes`. */
+  tooLarge(res: Exchange['res']): void
+  /** Answers a request whose handler threw. */
+  failed(res: Exchange['res']): void
+}
+
+const PLAIN_TEXT: LoopbackOptions = {
+  keepAliveTimeoutMs: 5_000,
+  maxBodyBytes: MAX_BODY_BYTES,
+  tooLarge: (res) => send(res, 413, 'text/plain', 'Payload Too Large'),
+  failed: (res) => send(res, 500, 'text/plain', 'Internal Server Error'),
+}
+
+/**
+ * An HTTP server on 127.0.0.1, port 0, that reads each request's body (capped) and hands the
+ * exchange to `handler`. Resolves to the server and its base URL (no trailing slash).
+ */
+export async function listenLoopback(
+  handler: (exchange: Exchange) => Promise<void> | void,
+  options: LoopbackOptions = PLAIN_TEXT,
 ): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
-    void serve(context, lifecycle, target, handler, req, res).catch(() => {
-      // A handler bug must not crash the process hosting the emulator; answer 500.
-      send(res, 500, 'text/plain', 'Internal Server Error')
-    })
+    void exchangeOf(req, res, options.maxBodyBytes)
+      .then((exchange) => {
+        if (exchange !== undefined) return handler(exchange)
+        // Answer, then drop the connection rather than read the rest of an oversized body.
+        res.shouldKeepAlive = false
+        res.once('finish', () => req.destroy())
+        options.tooLarge(res)
+      })
+      .catch(() => {
+        // A handler bug must not crash the process hosting the emulator; answer 500.
+        options.failed(res)
+      })
   })
-  // Idle keep-alive sockets must not hold a test process open once the emulator is closed.
-  server.keepAliveTimeout = 5_000
+  server.keepAliveTimeout = options.keepAliveTimeoutMs
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
@@ -44,26 +71,39 @@ export async function listen(
   return { server, url: `http://127.0.0.1:${port}` }
 }
 
+/** Listens on 127.0.0.1, port 0, with `target`'s fault injection in front of `handler`. */
+export async function listen(
+  context: Context,
+  lifecycle: Lifecycle,
+  target: Target | undefined,
+  handler: Handler,
+): Promise<{ server: Server; url: string }> {
+  return listenLoopback((exchange) => serve(context, lifecycle, target, handler, exchange))
+}
+
+/** The request with its body read; `undefined` when the body is over the cap. */
+async function exchangeOf(
+  req: IncomingMessage,
+  res: Exchange['res'],
+  maxBodyBytes: number,
+): Promise<Exchange | undefined> {
+  let body: Buffer
+  try {
+    body = await readBody(req, maxBodyBytes)
+  } catch {
+    return undefined
+  }
+  return { req, res, body, url: new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`) }
+}
+
 async function serve(
   context: Context,
   lifecycle: Lifecycle,
   target: Target | undefined,
   handler: Handler,
-  req: IncomingMessage,
-  res: Exchange['res'],
+  exchange: Exchange,
 ): Promise<void> {
-  let body: Buffer
-  try {
-    body = await readBody(req)
-  } catch {
-    return send(res, 413, 'text/plain', 'Payload Too Large')
-  }
-  const exchange: Exchange = {
-    req,
-    res,
-    body,
-    url: new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`),
-  }
+  const { req } = exchange
   if (target === undefined) return handler(exchange, 0)
   context.counters[target] += 1
   const spec = context.faults.get(target)
@@ -108,19 +148,21 @@ function injected(context: Context, target: Target, exchange: Exchange, status: 
   else stsError(context.xml, exchange.res, status, name, message)
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length
-      if (size > MAX_BODY_BYTES) {
+      if (size > maxBodyBytes) {
+        // Not destroyed here: the caller answers 413 first, then closes the connection.
+        req.off('data', onData)
         reject(new Error('body too large'))
-        req.destroy()
         return
       }
       chunks.push(chunk)
-    })
+    }
+    req.on('data', onData)
     req.on('end', () => resolve(Buffer.concat(chunks)))
     req.on('error', reject)
   })
