@@ -1,12 +1,11 @@
 // @podcreds/azure end to end: a projected token minted by the emulator's issuer, exchanged at the
 // emulated Entra endpoint (federated credential checks), used by @azure/core-rest-pipeline's
 // bearer-token policy against a loopback HTTPS resource whose certificate is made here.
-import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer as createHttpsServer, type Server } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { inspect, promisify } from 'node:util'
+import { inspect } from 'node:util'
 import {
   bearerTokenAuthenticationPolicy,
   createDefaultHttpClient,
@@ -28,13 +27,12 @@ import type { KubeletTokenDir } from './support/kubeletTokenDir.js'
 import { kubeletTokenDir } from './support/kubeletTokenDir.js'
 import { closeServer, listenLoopback } from './support/loopback.js'
 import { assertNoSecret } from './support/secrets.js'
+import { makeSelfSignedCert } from './support/tls.js'
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
 const CLIENT = '5f1a2b3c-0000-4000-8000-00000000c1d1'
 const RESOURCE_SCOPE = 'https://resource.podcreds.test/.default'
 const SUBJECT = 'system:serviceaccount:payments:api'
-
-const run = promisify(execFile)
 
 let certDir: string
 let cert: string
@@ -43,27 +41,9 @@ let key: string
 beforeAll(async () => {
   // A self-signed certificate for 127.0.0.1, made at test time; the pipeline trusts it as its CA.
   certDir = await mkdtemp(join(tmpdir(), 'podcreds-azure-tls-'))
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    join(certDir, 'key.pem'),
-    '-out',
-    join(certDir, 'cert.pem'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1',
-  ])
-  cert = await readFile(join(certDir, 'cert.pem'), 'utf8')
-  key = await readFile(join(certDir, 'key.pem'), 'utf8')
+  const made = makeSelfSignedCert(certDir)
+  cert = made.cert
+  key = made.key
 })
 
 afterAll(async () => {

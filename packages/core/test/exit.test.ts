@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
-import { builtCoreEntry, hasOpenssl, makeSelfSignedCert, startServer } from './helpers.js'
+import { hasOpenssl, makeSelfSignedCert } from '../../../test/support/tls.js'
+import { builtCoreEntry, startServer } from './helpers.js'
 
 // "A process that used the HTTP helper exits by itself right after its work": the keep-alive
 // agent's idle sockets and the clock's timers must not hold the event loop (issue 3).

@@ -18,16 +18,9 @@ import {
 } from '@podcreds/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
+import { hasOpenssl, makeSelfSignedCert } from '../../../test/support/tls.js'
 import type { TestServer } from './helpers.js'
-import {
-  CANARY_SECRET,
-  CANARY_TOKEN,
-  expectNoSecret,
-  hasOpenssl,
-  ManualClock,
-  makeSelfSignedCert,
-  startServer,
-} from './helpers.js'
+import { CANARY_SECRET, CANARY_TOKEN, expectNoSecret, ManualClock, startServer } from './helpers.js'
 
 const cleanups: (() => unknown)[] = []
 afterEach(async () => {
