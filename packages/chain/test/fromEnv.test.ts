@@ -100,33 +100,29 @@ describe('fromEnv()', () => {
     expect(onlyKey.message).toBe('env: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not')
   })
 
-  it('rejects an unparsable AWS_CREDENTIAL_EXPIRATION without echoing any value', async () => {
-    for (const bad of ['tomorrow', '2026-13-45T99:00:00Z', `2026-01-01T00:00:00Z${CANARY_SECRET}`]) {
-      const error = await failure({
-        AWS_ACCESS_KEY_ID: KEY_ID,
-        AWS_SECRET_ACCESS_KEY: CANARY_SECRET,
-        AWS_SESSION_TOKEN: CANARY_TOKEN,
-        AWS_CREDENTIAL_EXPIRATION: bad,
-      })
-      expect(error.code).toBe('ERR_INVALID_CONFIG')
-      expect(error.message).toBe('env: AWS_CREDENTIAL_EXPIRATION is not an RFC 3339 date-time')
-      expectNoSecret(error)
-    }
-  })
-
-  it('rejects an out-of-range AWS_CREDENTIAL_EXPIRATION (Feb 30, hour 24) rather than rolling it over', async () => {
-    for (const bad of ['2026-02-30T00:00:00Z', '2026-02-29T00:00:00Z', '2026-06-01T24:00:00Z']) {
-      const error = await failure({
-        AWS_ACCESS_KEY_ID: KEY_ID,
-        AWS_SECRET_ACCESS_KEY: CANARY_SECRET,
-        AWS_SESSION_TOKEN: CANARY_TOKEN,
-        AWS_CREDENTIAL_EXPIRATION: bad,
-      })
-      expect(error.code).toBe('ERR_INVALID_CONFIG')
-      expect(error.message).toBe('env: AWS_CREDENTIAL_EXPIRATION is not an RFC 3339 date-time')
-      expectNoSecret(error)
-    }
-  })
+  it.each([
+    ['unparsable', ['tomorrow', '2026-13-45T99:00:00Z', `2026-01-01T00:00:00Z${CANARY_SECRET}`]],
+    // Date would roll these over (Feb 30 to March 2): strict parsing rejects them.
+    [
+      'out-of-range (Feb 30, Feb 29 of 2026, hour 24)',
+      ['2026-02-30T00:00:00Z', '2026-02-29T00:00:00Z', '2026-06-01T24:00:00Z'],
+    ],
+  ])(
+    'rejects an %s AWS_CREDENTIAL_EXPIRATION (ERR_INVALID_CONFIG) without echoing any value',
+    async (_kind, values) => {
+      for (const bad of values) {
+        const error = await failure({
+          AWS_ACCESS_KEY_ID: KEY_ID,
+          AWS_SECRET_ACCESS_KEY: CANARY_SECRET,
+          AWS_SESSION_TOKEN: CANARY_TOKEN,
+          AWS_CREDENTIAL_EXPIRATION: bad,
+        })
+        expect(error.code).toBe('ERR_INVALID_CONFIG')
+        expect(error.message).toBe('env: AWS_CREDENTIAL_EXPIRATION is not an RFC 3339 date-time')
+        expectNoSecret(error)
+      }
+    },
+  )
 
   it('rejects credentials whose expiration has passed (ERR_CREDENTIALS_EXPIRED)', async () => {
     const error = await failure({

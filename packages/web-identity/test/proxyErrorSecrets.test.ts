@@ -36,29 +36,35 @@ function forms(error: CredentialsError): string[] {
   return out
 }
 
+/** Runs one call through the proxy variables of `env` (no retry) and returns its error. */
+async function failure(env: Record<string, string>, endpoint?: string): Promise<CredentialsError> {
+  const error = await fromWebIdentity({
+    roleArn: 'arn:aws:iam::123456789012:role/app-role',
+    tokenFile: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
+    readFile: async () => Buffer.from(makeJwt()),
+    endpoint,
+    env: { ...env, AWS_REGION: 'eu-west-1' },
+    clock: fixedClock(),
+    random: () => 0,
+    maxAttempts: 1,
+  })().then(
+    () => undefined,
+    (err: unknown) => err,
+  )
+  expect(error).toBeInstanceOf(CredentialsError)
+  return error as CredentialsError
+}
+
 describe('a failing proxy connection', () => {
   it.each(['HTTP_PROXY', 'HTTPS_PROXY'])(
     'never shows the password of %s in any form of the error, its cause included',
     async (variable) => {
       const port = await closedPort()
       const proxyUrl = `http://user:${CANARY}@127.0.0.1:${port}`
-      const endpointPort = await closedPort()
-      const error = await fromWebIdentity({
-        roleArn: 'arn:aws:iam::123456789012:role/app-role',
-        tokenFile: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
-        readFile: async () => Buffer.from(makeJwt()),
-        endpoint: variable === 'HTTP_PROXY' ? `http://127.0.0.1:${endpointPort}` : undefined,
-        env: { [variable]: proxyUrl, AWS_REGION: 'eu-west-1' },
-        clock: fixedClock(),
-        random: () => 0,
-        maxAttempts: 1,
-      })().then(
-        () => undefined,
-        (err: unknown) => err,
-      )
+      // HTTP_PROXY serves http: endpoints, HTTPS_PROXY the default https: one.
+      const endpoint = variable === 'HTTP_PROXY' ? `http://127.0.0.1:${await closedPort()}` : undefined
+      const credentialsError = await failure({ [variable]: proxyUrl }, endpoint)
 
-      expect(error).toBeInstanceOf(CredentialsError)
-      const credentialsError = error as CredentialsError
       expect(credentialsError.code).toBe('ERR_NETWORK')
       expect(credentialsError.message).toMatch(/ECONNREFUSED|UND_ERR/)
       // The cause is a copy carrying the error code only: undici's own error may name the proxy.
@@ -75,21 +81,8 @@ describe('a failing proxy connection', () => {
   ])(
     'rejects %s in HTTPS_PROXY with ERR_INVALID_CONFIG naming the variable, never its value',
     async (_name, bad) => {
-      const error = await fromWebIdentity({
-        roleArn: 'arn:aws:iam::123456789012:role/app-role',
-        tokenFile: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
-        readFile: async () => Buffer.from(makeJwt()),
-        env: { https_proxy: bad, AWS_REGION: 'eu-west-1' },
-        clock: fixedClock(),
-        random: () => 0,
-        maxAttempts: 1,
-      })().then(
-        () => undefined,
-        (err: unknown) => err,
-      )
+      const credentialsError = await failure({ https_proxy: bad })
 
-      expect(error).toBeInstanceOf(CredentialsError)
-      const credentialsError = error as CredentialsError
       expect(credentialsError.code).toBe('ERR_INVALID_CONFIG')
       expect(credentialsError.message).toContain('HTTPS_PROXY')
       for (const form of forms(credentialsError)) expect(form).not.toContain(CANARY)
