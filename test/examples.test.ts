@@ -2,7 +2,7 @@
 // real CLI's lint and are byte for byte what `podcreds trust-policy generate` prints, the
 // Kubernetes manifests agree with the policies and READMEs, and every README embedding an example
 // embeds its current text (issue 9, "examples/ holds runnable, type-checked examples").
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -14,9 +14,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { main as containerExplicit, EKS_POD_IDENTITY } from '../examples/container-explicit.js'
 import { main as emulatorLocal } from '../examples/emulator-local.js'
 import { EKS_IRSA, main as webIdentityExplicit } from '../examples/web-identity-explicit.js'
+import type { RunResult } from './support/subprocess.js'
+import { runCli } from './support/subprocess.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const BIN = join(ROOT, 'packages/cli/dist/bin.js')
 const K8S = join(ROOT, 'examples/kubernetes')
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8')
 
@@ -37,31 +38,9 @@ const GENERATE = [
   ACCOUNT,
 ]
 
-interface RunResult {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
 /** Runs the built `podcreds` binary, as a user would, with a minimal environment. */
 function podcreds(args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString()
-    })
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runCli(args, {}, { cwd: ROOT })
 }
 
 /** The documents of a YAML file: enough structure for string checks, no YAML library. */

@@ -3,13 +3,11 @@
 // messages, logger calls, util.inspect of every public object, and the CLI (doctor --json,
 // token inspect, credential-process). Everything is captured and grepped; the one exempt stream
 // is credential-process's stdout, where the secrets must be present (and nowhere else).
-import { spawn } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { existsSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { format, inspect } from 'node:util'
 import { workloadIdentityCredential } from '@podcreds/azure'
 import { chain, defaultChain, explain, fromEnv } from '@podcreds/chain'
@@ -21,6 +19,8 @@ import { decodeToken, inspectToken, readToken } from '@podcreds/token'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { printedForms } from '../support/secrets.js'
+import type { RunResult } from '../support/subprocess.js'
+import { CLI_BIN, runCli } from '../support/subprocess.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -498,33 +498,10 @@ describe('azure and the emulator', () => {
 
 // ---- the CLI, as users run it ---------------------------------------------------------------
 
-const BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url))
+const run = (args: string[], env: Record<string, string>, stdin?: string): Promise<RunResult> =>
+  runCli(args, env, { pipeStdin: true, stdin })
 
-function run(
-  args: string[],
-  env: Record<string, string>,
-  stdin?: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString()
-    })
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString()
-    })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(stdin)
-  })
-}
-
-describe.runIf(existsSync(BIN))('CLI output', () => {
+describe.runIf(existsSync(CLI_BIN))('CLI output', () => {
   let home: string
   let base: Record<string, string>
   beforeAll(() => {

@@ -1,12 +1,10 @@
 // SECURITY.md, row by row: the defences not already proven by the other files of this suite
 // (allowlist: config/properties; exfiltration: secrets; header injection: tokens; hostile
 // responses: container-/sts-responses; stale credentials: faults). Each test names its row.
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { chmod, readdir } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { inspect } from 'node:util'
 import { workloadIdentityCredential } from '@podcreds/azure'
 import { fromContainer } from '@podcreds/container'
@@ -18,6 +16,7 @@ import { refreshing } from '@podcreds/refresh'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mulberry32 } from '../support/random.js'
+import { CLI_BIN, runNode } from '../support/subprocess.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -385,9 +384,7 @@ describe('Outage amplification row', () => {
   })
 })
 
-const BIN = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url))
-
-describe.runIf(existsSync(BIN))('Credential cache on disk row', () => {
+describe.runIf(existsSync(CLI_BIN))('Credential cache on disk row', () => {
   it('a cache file readable by others is ignored: the next run asks the agent again', async () => {
     const agent = await startRecorder((_req, res: ServerResponse) => void res.writeHead(200).end(agentBody()))
     const home = join(files.dir, 'cache-home')
@@ -399,19 +396,7 @@ describe.runIf(existsSync(BIN))('Credential cache on disk row', () => {
       AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/v1/credentials`,
       AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
     }
-    const run = () =>
-      new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [BIN, 'credential-process', '--cache'], {
-          env,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        })
-        let stdout = ''
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString()
-        })
-        child.on('error', reject)
-        child.on('close', (code) => resolve({ code, stdout }))
-      })
+    const run = () => runNode([CLI_BIN, 'credential-process', '--cache'], { env })
     try {
       expect((await run()).code).toBe(0)
       expect(agent.hits).toHaveLength(1)

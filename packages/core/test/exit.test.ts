@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer as createHttpsServer } from 'node:https'
 import { tmpdir } from 'node:os'
@@ -6,6 +5,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
+import type { RunResult } from '../../../test/support/subprocess.js'
+import { runNode } from '../../../test/support/subprocess.js'
 import { hasOpenssl, makeSelfSignedCert } from '../../../test/support/tls.js'
 import { builtCoreEntry, startServer } from './helpers.js'
 
@@ -27,47 +28,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-interface Exit {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-  timedOut: boolean
-}
-
 /** Runs `script` as an ES module in a fresh `node`; kills it if it has not exited by `deadlineMs`. */
 async function runScript(
   script: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
   deadlineMs = 3000,
-): Promise<Exit> {
+): Promise<RunResult> {
   const file = join(dir, `script-${Math.random().toString(36).slice(2)}.mjs`)
   await writeFile(file, script)
-  const child = spawn(process.execPath, [file, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d
-  })
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d
-  })
-  let timedOut = false
-  const killer = setTimeout(() => {
-    timedOut = true
-    child.kill('SIGKILL')
-  }, deadlineMs)
-  return new Promise<Exit>((resolve) => {
-    // 'close': the process exited and its pipes are drained.
-    child.on('close', (code, signal) => {
-      clearTimeout(killer)
-      resolve({ code, signal, stdout, stderr, timedOut })
-    })
-  })
+  return runNode([file, ...args], { env: { PATH: process.env.PATH, ...env }, deadlineMs })
 }
 
 const workScript = (core: string): string => `

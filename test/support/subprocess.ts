@@ -1,0 +1,78 @@
+// Test support, shared by every package's tests and the end-to-end and hardening suites (import it
+// by relative path; it is not a package): running `node` (the built CLI, or a script) in a child
+// process with exactly the environment a test gives, collecting its output.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+/** The built CLI, as users run it (`npx tsc -b` builds it; the test script builds first). */
+export const CLI_BIN: string = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url))
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  /** Whether `deadlineMs` passed and the child was killed. */
+  timedOut: boolean
+}
+
+export interface RunOptions {
+  /** The child's whole environment (nothing is inherited, not even PATH). */
+  env?: NodeJS.ProcessEnv
+  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null. */
+  stdin?: string
+  /** Pipe stdin and close it at once, even without `stdin` text (as a shell pipeline would). */
+  pipeStdin?: boolean
+  cwd?: string
+  /** Kill the child (SIGKILL) when it has not exited by then. Default: no deadline. */
+  deadlineMs?: number
+}
+
+/** Runs `node ...args`; resolves once it exited and its pipes are drained ('close'). */
+export function runNode(args: string[], options: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const piped = options.stdin !== undefined || options.pipeStdin === true
+    const child = spawn(process.execPath, args, {
+      env: options.env ?? {},
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+      stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout?.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString()
+    })
+    let timedOut = false
+    const killer =
+      options.deadlineMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true
+            child.kill('SIGKILL')
+          }, options.deadlineMs)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(killer)
+      resolve({ code, signal, stdout, stderr, timedOut })
+    })
+    child.stdin?.end(options.stdin)
+  })
+}
+
+/**
+ * Runs the built `podcreds` CLI with `env` plus PATH (and the AWS SDK's Node-version warning off),
+ * as a user would.
+ */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: Omit<RunOptions, 'env'> = {},
+): Promise<RunResult> {
+  return runNode([CLI_BIN, ...args], {
+    ...options,
+    env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+  })
+}
