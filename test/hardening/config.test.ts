@@ -3,6 +3,7 @@
 import { checkEndpoint, fromContainer } from '@podcreds/container'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rejectionOf, thrownBy } from '../support/errors.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -11,7 +12,6 @@ import {
   expectCode,
   expectNoLeak,
   hasIpv6Loopback,
-  rejection,
   startRecorder,
   tempDir,
 } from './helpers.js'
@@ -53,7 +53,7 @@ describe('container endpoint from the environment', () => {
     ]) {
       const before = agent.hits.length
       expectCode(
-        await rejection(fromEnv({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: relative })()),
+        await rejectionOf(fromEnv({ AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: relative })()),
         'ERR_ENDPOINT_NOT_ALLOWED',
       )
       expect(agent.hits.length).toBe(before)
@@ -74,7 +74,7 @@ describe('container endpoint from the environment', () => {
 
   it('a FULL URI with user:password → ERR_INVALID_CONFIG, the password never echoed, nothing sent', async () => {
     const before = agent.hits.length
-    const error = await rejection(
+    const error = await rejectionOf(
       fromEnv({
         AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://user:${CANARY_PASSWORD}@127.0.0.1:${agent.port}/v1`,
       })(),
@@ -104,7 +104,7 @@ describe('container endpoint from the environment', () => {
   })
 
   it('an unparsable FULL URI is not echoed either', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       fromEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://u:${CANARY_PASSWORD}@[bad` })(),
     )
     expectCode(error, 'ERR_INVALID_CONFIG')
@@ -148,12 +148,12 @@ const ESCAPES: readonly [string, string][] = [
 describe('allowlist escapes → ERR_ENDPOINT_NOT_ALLOWED', () => {
   it.each(ESCAPES)('%s: %s', async (_name, url) => {
     expectCode(
-      rejectionSync(() => checkEndpoint(url)),
+      thrownBy(() => checkEndpoint(url)),
       'ERR_ENDPOINT_NOT_ALLOWED',
     )
     const before = agent.hits.length
     expectCode(
-      await rejection(fromEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: url })()),
+      await rejectionOf(fromEnv({ AWS_CONTAINER_CREDENTIALS_FULL_URI: url })()),
       'ERR_ENDPOINT_NOT_ALLOWED',
     )
     expect(() => fromContainer({ fullUri: url })).toThrow(TypeError)
@@ -161,7 +161,7 @@ describe('allowlist escapes → ERR_ENDPOINT_NOT_ALLOWED', () => {
   })
 
   it('user info with a password in front of a disallowed host: refused, password not echoed', () => {
-    const error = rejectionSync(() => checkEndpoint(`http://user:${CANARY_PASSWORD}@169.254.169.254/`))
+    const error = thrownBy(() => checkEndpoint(`http://user:${CANARY_PASSWORD}@169.254.169.254/`))
     expectCode(error, 'ERR_ENDPOINT_NOT_ALLOWED')
   })
 })
@@ -258,7 +258,7 @@ describe('web identity role ARN and region', () => {
           endpoint: sts.origin,
           maxAttempts: 1,
         })
-        expectCode(await rejection(provider()), 'ERR_INVALID_CONFIG')
+        expectCode(await rejectionOf(provider()), 'ERR_INVALID_CONFIG')
         expect(sts.hits).toHaveLength(0)
       } finally {
         await sts.close()
@@ -281,7 +281,7 @@ describe('web identity role ARN and region', () => {
         },
         maxAttempts: 1,
       })
-      expectCode(await rejection(provider()), 'ERR_INVALID_CONFIG')
+      expectCode(await rejectionOf(provider()), 'ERR_INVALID_CONFIG')
       expect(sts.hits).toHaveLength(0)
     } finally {
       await sts.close()
@@ -296,15 +296,6 @@ describe('web identity role ARN and region', () => {
         AWS_DEFAULT_REGION: 'nowhere',
       },
     })
-    expectCode(await rejection(provider()), 'ERR_INVALID_CONFIG')
+    expectCode(await rejectionOf(provider()), 'ERR_INVALID_CONFIG')
   })
 })
-
-function rejectionSync(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
-}

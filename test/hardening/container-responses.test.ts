@@ -2,6 +2,7 @@
 // server. Every one ends in a clear CredentialsError code, no crash, no hang, no secret.
 import { fromContainer } from '@podcreds/container'
 import { afterEach, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../support/errors.js'
 import { printedForms } from '../support/secrets.js'
 import type { RawServer, Recorder } from './helpers.js'
 import {
@@ -12,7 +13,6 @@ import {
   CANARY_TOKEN,
   expectCode,
   expectNoLeak,
-  rejection,
   startRawServer,
   startRecorder,
 } from './helpers.js'
@@ -56,7 +56,7 @@ const provider = (origin: string, extra: Parameters<typeof fromContainer>[0] = {
   })
 
 async function failsWith(origin: string, code: string, extra: Parameters<typeof fromContainer>[0] = {}) {
-  const error = await rejection(provider(origin, extra)())
+  const error = await rejectionOf(provider(origin, extra)())
   expectCode(error, code)
   return error as Error & { code: string; status?: number }
 }
@@ -190,7 +190,7 @@ describe('agent answers that are not credentials → ERR_RESPONSE_INVALID', () =
     })
     // Node's parser reads the surplus as the next response and fails the socket
     // (HPE_INVALID_CONSTANT) before or after the cut body fails JSON.parse: either is a clear code.
-    const error = await rejection(provider(server.origin)())
+    const error = await rejectionOf(provider(server.origin)())
     expect(['ERR_RESPONSE_INVALID', 'ERR_NETWORK']).toContain((error as { code: string }).code)
     expectNoLeak(...printedForms(error))
   })
@@ -200,7 +200,7 @@ describe('agent answers that are not credentials → ERR_RESPONSE_INVALID', () =
       const body = agentBody()
       socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\ncontent-length: 3\r\n\r\n${body}`)
     })
-    const error = await rejection(provider(server.origin)())
+    const error = await rejectionOf(provider(server.origin)())
     expect(['ERR_NETWORK', 'ERR_RESPONSE_INVALID']).toContain((error as { code: string }).code)
     expectNoLeak(...printedForms(error))
   })
@@ -240,7 +240,7 @@ describe('agent answers that are not credentials → ERR_RESPONSE_INVALID', () =
       socket.write(`HTTP/1.1 200 OK\r\ncontent-length: 500\r\n\r\n${agentBody().slice(0, 60)}`)
       setTimeout(() => socket.resetAndDestroy(), 10)
     })
-    const error = await rejection(provider(server.origin)())
+    const error = await rejectionOf(provider(server.origin)())
     expect(['ERR_RESPONSE_INVALID', 'ERR_NETWORK']).toContain((error as { code: string }).code)
     expectNoLeak(...printedForms(error))
   })

@@ -82,16 +82,6 @@ export function expectErrorClean(error: unknown): void {
   expectNoLeak(...printedForms(error))
 }
 
-/** Awaits a promise that must reject; returns the error. */
-export async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection, got a value')
-}
-
 /** Asserts a CredentialsError-shaped error with `code`, clean of canaries. */
 export function expectCode(error: unknown, code: string): void {
   expect(error).toBeInstanceOf(Error)

@@ -15,6 +15,7 @@ import { generateTrustPolicy, lintTrustPolicy, startEmulator } from '@podcreds/e
 import { refreshing } from '@podcreds/refresh'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../support/errors.js'
 import { mulberry32 } from '../support/random.js'
 import { CLI_BIN, runNode } from '../support/subprocess.js'
 import type { Recorder } from './helpers.js'
@@ -25,7 +26,6 @@ import {
   CANARY_SESSION,
   CANARY_TOKEN,
   expectCode,
-  rejection,
   startRecorder,
   stsBody,
   stsError,
@@ -48,7 +48,7 @@ describe('SSRF row: redirects are never followed', () => {
       res.writeHead(307, { location: `${target.origin}/` }).end()
     })
     try {
-      const error = await rejection(
+      const error = await rejectionOf(
         fromWebIdentity({
           tokenFile,
           roleArn: 'arn:aws:iam::123456789012:role/hardening',
@@ -219,7 +219,7 @@ describe('IRSA wildcard trust policies row', () => {
         })()
       const weak = await assume(weakArn)
       expect(weak.accessKeyId).toBeTypeOf('string')
-      const refused = await rejection(assume(strictArn))
+      const refused = await rejectionOf(assume(strictArn))
       expectCode(refused, 'ERR_STS')
       expect((refused as { stsCode?: string }).stsCode).toBe('AccessDenied')
     } finally {
@@ -232,7 +232,9 @@ describe('Downgrade to plain HTTP row', () => {
   it('container: http: only to the agents and loopback; https: anywhere', async () => {
     expect(() => fromContainer({ fullUri: 'http://credentials.internal.example/v1' })).toThrow(TypeError)
     expectCode(
-      await rejection(fromContainer({ env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://10.1.2.3/v1' } })()),
+      await rejectionOf(
+        fromContainer({ env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://10.1.2.3/v1' } })(),
+      ),
       'ERR_ENDPOINT_NOT_ALLOWED',
     )
     expect(() => fromContainer({ fullUri: 'https://credentials.internal.example/v1' })).not.toThrow()
@@ -283,7 +285,7 @@ describe('Outage amplification row', () => {
   it.each([400, 401, 403, 404])('no retry on %i: one request per call', async (code) => {
     status = code
     const before = agent.hits.length
-    const error = await rejection(
+    const error = await rejectionOf(
       fromContainer({
         fullUri: `${agent.origin}/v1`,
         authorizationToken: CANARY_TOKEN,
@@ -298,7 +300,7 @@ describe('Outage amplification row', () => {
   it.each([429, 500, 503])('%i is retried, up to maxAttempts', async (code) => {
     status = code
     const before = agent.hits.length
-    await rejection(
+    await rejectionOf(
       fromContainer({
         fullUri: `${agent.origin}/v1`,
         authorizationToken: CANARY_TOKEN,
@@ -323,7 +325,7 @@ describe('Outage amplification row', () => {
       res.writeHead(httpStatus).end(stsError(code, 'no'))
     })
     try {
-      const error = await rejection(
+      const error = await rejectionOf(
         fromWebIdentity({
           tokenFile,
           roleArn: 'arn:aws:iam::123456789012:role/hardening',

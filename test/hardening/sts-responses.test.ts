@@ -2,6 +2,7 @@
 // loopback server. Every one ends in a clear CredentialsError code, no crash, no hang, no secret.
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../support/errors.js'
 import { printedForms } from '../support/secrets.js'
 import type { Recorder } from './helpers.js'
 import {
@@ -11,7 +12,6 @@ import {
   CANARY_TOKEN,
   expectCode,
   expectNoLeak,
-  rejection,
   startRawServer,
   startRecorder,
   stsBody,
@@ -61,7 +61,7 @@ const provider = (origin: string, extra: Parameters<typeof fromWebIdentity>[0] =
   })
 
 async function failsWith(origin: string, code: string, extra: Parameters<typeof fromWebIdentity>[0] = {}) {
-  const error = await rejection(provider(origin, extra)())
+  const error = await rejectionOf(provider(origin, extra)())
   expectCode(error, code)
   return error as Error & { code: string; status?: number; stsCode?: string }
 }

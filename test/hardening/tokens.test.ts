@@ -10,6 +10,7 @@ import { decodeToken, inspectToken, readToken, verifyToken } from '@podcreds/tok
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../support/errors.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -18,7 +19,6 @@ import {
   canaryToken,
   expectCode,
   expectErrorClean,
-  rejection,
   startRecorder,
   stsBody,
   tempDir,
@@ -80,7 +80,7 @@ const BAD_FILES = [
 describe('broken token files → ERR_TOKEN_FILE, nothing sent', () => {
   it.each(BAD_FILES)('readToken: %s', async (name) => {
     const path = bad[name]!
-    const error = await rejection(readToken(path))
+    const error = await rejectionOf(readToken(path))
     expectCode(error, 'ERR_TOKEN_FILE')
     expect((error as Error).message).toContain(path)
   })
@@ -93,10 +93,10 @@ describe('broken token files → ERR_TOKEN_FILE, nothing sent', () => {
       maxAttempts: 1,
       env: {},
     })
-    expectCode(await rejection(provider()), 'ERR_TOKEN_FILE')
+    expectCode(await rejectionOf(provider()), 'ERR_TOKEN_FILE')
     expect(agent.hits.length).toBe(before)
     // describe() reads the file the same way and fails the same way, sending nothing.
-    expectCode(await rejection(provider.describe()), 'ERR_TOKEN_FILE')
+    expectCode(await rejectionOf(provider.describe()), 'ERR_TOKEN_FILE')
     expect(agent.hits.length).toBe(before)
   })
 
@@ -110,7 +110,7 @@ describe('broken token files → ERR_TOKEN_FILE, nothing sent', () => {
       maxAttempts: 1,
       env: {},
     })
-    expectCode(await rejection(provider()), 'ERR_TOKEN_FILE')
+    expectCode(await rejectionOf(provider()), 'ERR_TOKEN_FILE')
     expect(sts.hits.length).toBe(before)
   })
 })
@@ -136,7 +136,7 @@ describe('CR/LF injection', () => {
         maxAttempts: 1,
         env: {},
       })
-      expectCode(await rejection(provider()), 'ERR_TOKEN_INVALID')
+      expectCode(await rejectionOf(provider()), 'ERR_TOKEN_INVALID')
       expect(agent.hits.length).toBe(before)
     },
   )
@@ -152,7 +152,7 @@ describe('CR/LF injection', () => {
         },
         maxAttempts: 1,
       })
-      expectCode(await rejection(provider()), 'ERR_TOKEN_INVALID')
+      expectCode(await rejectionOf(provider()), 'ERR_TOKEN_INVALID')
       expect(agent.hits.length).toBe(before)
     },
   )
@@ -228,7 +228,7 @@ describe('forged tokens', () => {
     const token = canaryToken({ iss: issuer, aud: 'sts.amazonaws.com' }, { alg: 'none', kid: 'k1' })
     const unsigned = `${token.split('.').slice(0, 2).join('.')}.`
     for (const candidate of [token, unsigned]) {
-      const error = await rejection(verifyToken(candidate, { issuer, audience: 'sts.amazonaws.com', jwks }))
+      const error = await rejectionOf(verifyToken(candidate, { issuer, audience: 'sts.amazonaws.com', jwks }))
       expectCode(error, 'ERR_TOKEN_INVALID')
     }
     // `none` cannot be allowed on purpose either.
@@ -240,7 +240,7 @@ describe('forged tokens', () => {
 
   it('a token for the wrong audience → ERR_TOKEN_INVALID', async () => {
     const token = await sign({ aud: 'pods.eks.amazonaws.com' })
-    const error = await rejection(verifyToken(token, { issuer, audience: 'sts.amazonaws.com', jwks }))
+    const error = await rejectionOf(verifyToken(token, { issuer, audience: 'sts.amazonaws.com', jwks }))
     expectCode(error, 'ERR_TOKEN_INVALID')
     expect((error as Error).message).toMatch(/aud/)
   })
@@ -253,7 +253,7 @@ describe('forged tokens', () => {
       .setExpirationTime('1h')
       .sign(other.privateKey)
     expectCode(
-      await rejection(verifyToken(token, { issuer, audience: 'sts.amazonaws.com', jwks })),
+      await rejectionOf(verifyToken(token, { issuer, audience: 'sts.amazonaws.com', jwks })),
       'ERR_TOKEN_INVALID',
     )
   })
@@ -287,7 +287,9 @@ describe('forged tokens against the emulator STS', () => {
   })
 
   it('a token for the wrong audience → ERR_STS InvalidIdentityToken', async () => {
-    const error = await rejection(exchange(await emulator.mintToken({ audience: 'pods.eks.amazonaws.com' })))
+    const error = await rejectionOf(
+      exchange(await emulator.mintToken({ audience: 'pods.eks.amazonaws.com' })),
+    )
     expectCode(error, 'ERR_STS')
     expect((error as { stsCode?: string }).stsCode).toMatch(/InvalidIdentityToken/)
   })
@@ -296,13 +298,13 @@ describe('forged tokens against the emulator STS', () => {
     const valid = await emulator.mintToken({ audience: 'sts.amazonaws.com' })
     const [, payload] = valid.split('.')
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')
-    const error = await rejection(exchange(`${header}.${payload}.`))
+    const error = await rejectionOf(exchange(`${header}.${payload}.`))
     expectCode(error, 'ERR_STS')
     expect((error as { stsCode?: string }).stsCode).toMatch(/InvalidIdentityToken/)
   })
 
   it('a token signed by a foreign key → ERR_STS InvalidIdentityToken', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       exchange(await emulator.mintToken({ audience: 'sts.amazonaws.com', foreignKey: true })),
     )
     expectCode(error, 'ERR_STS')

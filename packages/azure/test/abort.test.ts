@@ -1,10 +1,10 @@
 import { workloadIdentityCredential } from '@podcreds/azure'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../../../test/support/errors.js'
 import {
   CLIENT,
   type EntraReply,
   fakeAssertion,
-  rejectionOf,
   SCOPE,
   startFakeEntra,
   TENANT,

@@ -1,13 +1,13 @@
 import { workloadIdentityCredential } from '@podcreds/azure'
 import type { CredentialsError } from '@podcreds/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../../../test/support/errors.js'
 import { FakeClock } from '../../../test/support/fakeClock.js'
 import {
   CLIENT,
   type EntraReply,
   fakeAssertion,
   memoryTransport,
-  rejectionOf,
   SCOPE,
   TENANT,
   tokenReply,

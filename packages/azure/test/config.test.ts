@@ -1,17 +1,9 @@
 import { CredentialUnavailableError, workloadIdentityCredential } from '@podcreds/azure'
 import { CredentialsError } from '@podcreds/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../../../test/support/errors.js'
 import { assertNoSecret } from '../../../test/support/secrets.js'
-import {
-  CLIENT,
-  fakeAssertion,
-  rejectionOf,
-  SCOPE,
-  startFakeEntra,
-  TENANT,
-  tokenReply,
-  tokenVolume,
-} from './helpers.js'
+import { CLIENT, fakeAssertion, SCOPE, startFakeEntra, TENANT, tokenReply, tokenVolume } from './helpers.js'
 
 type Volume = Awaited<ReturnType<typeof tokenVolume>>
 type Entra = Awaited<ReturnType<typeof startFakeEntra>>

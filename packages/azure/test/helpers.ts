@@ -102,16 +102,6 @@ export function memoryTransport(reply: (request: HttpRequest, n: number) => Entr
   return { transport, requests }
 }
 
-/** Catches a rejection and returns it; fails when `promise` resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
-}
-
 export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47'
 export const CLIENT = '00000000-1111-2222-3333-444444444444'
 export const SCOPE = 'https://vault.azure.net/.default'

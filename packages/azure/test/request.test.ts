@@ -2,13 +2,13 @@ import { inspect } from 'node:util'
 import { workloadIdentityCredential } from '@podcreds/azure'
 import type { CredentialsError } from '@podcreds/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../../../test/support/errors.js'
 import { assertNoSecret } from '../../../test/support/secrets.js'
 import {
   CLIENT,
   type EntraReply,
   entraError,
   fakeAssertion,
-  rejectionOf,
   SCOPE,
   type SeenRequest,
   startFakeEntra,

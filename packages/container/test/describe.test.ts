@@ -4,9 +4,10 @@ import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { fromContainer } from '@podcreds/container'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../../../test/support/errors.js'
 import { assertNoSecret } from '../../../test/support/secrets.js'
 import type { FakeAgent } from './fakeAgent.js'
-import { rejectionOf, startAgent } from './fakeAgent.js'
+import { startAgent } from './fakeAgent.js'
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
 const SIGNATURE_CANARY = 'SECRETCANARYsignature0123456789'

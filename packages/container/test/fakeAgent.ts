@@ -116,13 +116,3 @@ export function instantSleepClock(): Clock & { sleeps: number[] } {
     clearTimeout: (handle) => systemClock.clearTimeout(handle),
   }
 }
-
-/** The rejection of `promise`, failing the test when it resolves. */
-export async function rejectionOf(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error & Record<string, unknown>
-  }
-  throw new Error('expected a rejection')
-}

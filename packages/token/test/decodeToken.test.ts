@@ -8,7 +8,8 @@ import {
 import fc from 'fast-check'
 import { decodeJwt } from 'jose'
 import { describe, expect, expectTypeOf, it } from 'vitest'
-import { b64u, expectNoLeak, kubernetesClaims, thrown, unsignedToken } from './helpers.js'
+import { thrownBy } from '../../../test/support/errors.js'
+import { b64u, expectNoLeak, kubernetesClaims, unsignedToken } from './helpers.js'
 
 const HEADER = { alg: 'RS256', kid: 'k8s-key-1' }
 const IAT = 1_764_000_000
@@ -89,7 +90,7 @@ describe('decodeToken', () => {
   ]
   for (const [name, jwt] of bad) {
     it(`rejects ${name} with ERR_TOKEN_INVALID, not echoing the token`, () => {
-      const err = thrown(() => decodeToken(jwt))
+      const err = thrownBy(() => decodeToken(jwt))
       expect(err.code).toBe('ERR_TOKEN_INVALID')
       expect(err.message).toMatch(/^invalid service-account token: /)
       expectNoLeak(err, canary, 'SECRETCANARYSIG')
@@ -97,12 +98,12 @@ describe('decodeToken', () => {
   }
 
   it('rejects a non-string', () => {
-    expect(thrown(() => decodeToken(42 as unknown as string)).code).toBe('ERR_TOKEN_INVALID')
+    expect(thrownBy(() => decodeToken(42 as unknown as string)).code).toBe('ERR_TOKEN_INVALID')
   })
 
   it('honours maxLength and validates it', () => {
     const jwt = unsignedToken(HEADER, kubernetesClaims(IAT))
-    expect(thrown(() => decodeToken(jwt, { maxLength: 100 })).code).toBe('ERR_TOKEN_INVALID')
+    expect(thrownBy(() => decodeToken(jwt, { maxLength: 100 })).code).toBe('ERR_TOKEN_INVALID')
     expect(() => decodeToken(jwt, { maxLength: 0 })).toThrow(TypeError)
     expect(() => decodeToken(jwt, { maxLength: 0 })).toThrow(/maxLength/)
   })
@@ -203,13 +204,13 @@ describe('parseServiceAccountSubject', () => {
     '',
   ]) {
     it(`rejects ${JSON.stringify(subject)} with ERR_TOKEN_INVALID`, () => {
-      expect(thrown(() => parseServiceAccountSubject(subject)).code).toBe('ERR_TOKEN_INVALID')
+      expect(thrownBy(() => parseServiceAccountSubject(subject)).code).toBe('ERR_TOKEN_INVALID')
     })
   }
 
   it('does not echo a token passed by mistake', () => {
     const jwt = unsignedToken(HEADER, { sub: 'SECRETCANARYSUB' })
-    const err = thrown(() => parseServiceAccountSubject(jwt))
+    const err = thrownBy(() => parseServiceAccountSubject(jwt))
     expect(err.code).toBe('ERR_TOKEN_INVALID')
     expectNoLeak(err, 'SECRETCANARYSIG', b64u({ sub: 'SECRETCANARYSUB' }))
   })
@@ -285,6 +286,6 @@ describe('inspectToken', () => {
   it('rejects a bad now with a TypeError and a malformed token with ERR_TOKEN_INVALID', () => {
     expect(() => inspectToken(jwt, { now: Number.NaN })).toThrow(/now/)
     expect(() => inspectToken(jwt, { now: new Date('nope') })).toThrow(TypeError)
-    expect(thrown(() => inspectToken('a.b', { now: 0 })).code).toBe('ERR_TOKEN_INVALID')
+    expect(thrownBy(() => inspectToken('a.b', { now: 0 })).code).toBe('ERR_TOKEN_INVALID')
   })
 })

@@ -35,23 +35,3 @@ export function kubernetesClaims(iat: number, ttlSeconds = 86_400): Record<strin
 export function expectNoLeak(error: unknown, ...canaries: string[]): void {
   assertNoSecret(error, canaries)
 }
-
-/** Runs `fn`, expects it to throw, returns the error. */
-export function thrown(fn: () => unknown): Error & { code?: string } {
-  try {
-    fn()
-  } catch (error) {
-    return error as Error & { code?: string }
-  }
-  throw new Error('expected a throw')
-}
-
-/** Awaits `promise`, expects a rejection, returns the error. */
-export async function rejected(promise: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error & { code?: string }
-  }
-  throw new Error('expected a rejection')
-}

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readToken } from '@podcreds/token'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../../../test/support/errors.js'
 import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
-import { expectNoLeak, rejected } from './helpers.js'
+import { expectNoLeak } from './helpers.js'
 
 const CANARY = 'SECRETCANARYTOKEN'
 
@@ -24,13 +25,13 @@ describe('readToken', () => {
 
   it('reports a missing file with the path and the reason', async () => {
     const path = join(dir, 'missing')
-    const err = await rejected(readToken(path))
+    const err = await rejectionOf(readToken(path))
     expect(err.code).toBe('ERR_TOKEN_FILE')
     expect(err.message).toBe(`cannot read token file ${path}: no such file (ENOENT)`)
   })
 
   it('reports a directory', async () => {
-    const err = await rejected(readToken(dir))
+    const err = await rejectionOf(readToken(dir))
     expect(err.code).toBe('ERR_TOKEN_FILE')
     expect(err.message).toContain(`${dir}: is a directory (EISDIR)`)
   })
@@ -46,7 +47,7 @@ describe('readToken', () => {
             throw Object.assign(new Error(`EACCES: permission denied, open '${path}'`), { code: 'EACCES' })
           }
         : undefined
-    const err = await rejected(readToken(path, readFile ? { readFile } : {}))
+    const err = await rejectionOf(readToken(path, readFile ? { readFile } : {}))
     expect(err.code).toBe('ERR_TOKEN_FILE')
     expect(err.message).toContain(`${path}: permission denied (EACCES)`)
     expectNoLeak(err, CANARY)
@@ -55,11 +56,13 @@ describe('readToken', () => {
   it('caps the size without reading a huge file whole, never printing it', async () => {
     const path = join(dir, 'token')
     await writeFile(path, CANARY.repeat(700_000)) // ~12 MiB
-    const err = await rejected(readToken(path))
+    const err = await rejectionOf(readToken(path))
     expect(err.code).toBe('ERR_TOKEN_FILE')
     expect(err.message).toBe(`token file ${path} is over the 16384-byte cap`)
     expectNoLeak(err, CANARY)
-    const small = await rejected(readToken(path, { maxBytes: 10, readFile: async () => Buffer.from(CANARY) }))
+    const small = await rejectionOf(
+      readToken(path, { maxBytes: 10, readFile: async () => Buffer.from(CANARY) }),
+    )
     expect(small.message).toContain('over the 10-byte cap')
     expectNoLeak(small, CANARY)
   })
@@ -73,7 +76,7 @@ describe('readToken', () => {
   it('reports an empty or whitespace-only file', async () => {
     const path = join(dir, 'token')
     await writeFile(path, ' \n\n')
-    const err = await rejected(readToken(path))
+    const err = await rejectionOf(readToken(path))
     expect(err.code).toBe('ERR_TOKEN_FILE')
     expect(err.message).toBe(`token file ${path} is empty`)
   })
@@ -81,7 +84,7 @@ describe('readToken', () => {
   it('reports a non-UTF-8 file without its content', async () => {
     const path = join(dir, 'token')
     await writeFile(path, Buffer.concat([Buffer.from(CANARY), Buffer.from([0xff, 0xfe, 0xfd])]))
-    const err = await rejected(readToken(path))
+    const err = await rejectionOf(readToken(path))
     expect(err.code).toBe('ERR_TOKEN_FILE')
     expect(err.message).toContain('not valid UTF-8')
     expectNoLeak(err, CANARY)

@@ -4,8 +4,9 @@ import { systemClock } from '@podcreds/core'
 import { createTokenVerifier, verifyToken } from '@podcreds/token'
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../../../test/support/errors.js'
 import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
-import { b64u, expectNoLeak, rejected } from './helpers.js'
+import { b64u, expectNoLeak } from './helpers.js'
 
 type Key = {
   kid: string
@@ -127,7 +128,7 @@ describe('verifyToken', () => {
       now: new Date(NOW + 1000),
     })
     expect(verified.claims.aud).toBe(AUD)
-    const err = await rejected(
+    const err = await rejectionOf(
       verifyToken(jwt, { issuer: issuer.url, audience: AUD, subject: 'system:serviceaccount:x:y', now: NOW }),
     )
     expect(err.code).toBe('ERR_TOKEN_INVALID')
@@ -145,7 +146,7 @@ describe('verifyToken', () => {
     issuer.keys = [rotated] // the cluster rotated its signing key
     const fresh = await sign(rotated, issuer.url)
     // Within the cooldown: no reload, a clear error naming the kid.
-    const early = await rejected(verify(fresh))
+    const early = await rejectionOf(verify(fresh))
     expect(early.code).toBe('ERR_TOKEN_INVALID')
     expect(early.message).toMatch(/no key of issuer .* matches kid "rsa-2"/)
     expectNoLeak(early, signatureOf(fresh))
@@ -159,7 +160,7 @@ describe('verifyToken', () => {
 
     // The old key is gone from the issuer: its tokens no longer verify once the cooldown passed.
     clock.t += 30_001
-    const old = await rejected(verify(await sign(rsa, issuer.url)))
+    const old = await rejectionOf(verify(await sign(rsa, issuer.url)))
     expect(old.code).toBe('ERR_TOKEN_INVALID')
     expect(issuer.hits.jwks).toBe(3)
   })
@@ -181,7 +182,7 @@ describe('verifyToken', () => {
   it('rejects a wrong issuer before any network call', async () => {
     issuer = await startIssuer([rsa])
     const jwt = await sign(rsa, 'https://evil.example')
-    const err = await rejected(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: NOW }))
+    const err = await rejectionOf(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: NOW }))
     expect(err.code).toBe('ERR_TOKEN_INVALID')
     expect(err.message).toContain('issuer "https://evil.example" is not the expected')
     expect(issuer.hits).toEqual({ discovery: 0, jwks: 0 })
@@ -191,7 +192,7 @@ describe('verifyToken', () => {
   it('rejects a wrong audience, naming both sides', async () => {
     issuer = await startIssuer([rsa])
     const jwt = await sign(rsa, issuer.url)
-    const err = await rejected(verifyToken(jwt, { issuer: issuer.url, audience: 'vault', now: NOW }))
+    const err = await rejectionOf(verifyToken(jwt, { issuer: issuer.url, audience: 'vault', now: NOW }))
     expect(err.code).toBe('ERR_TOKEN_INVALID')
     expect(err.message).toContain('audience ["sts.amazonaws.com"] does not include any of ["vault"]')
     expectNoLeak(err, signatureOf(jwt))
@@ -201,7 +202,7 @@ describe('verifyToken', () => {
     issuer = await startIssuer([rsa])
     const jwt = await sign(rsa, issuer.url)
     const later = NOW + 3600_000 + 5000
-    const err = await rejected(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: later }))
+    const err = await rejectionOf(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: later }))
     expect(err.code).toBe('ERR_TOKEN_EXPIRED')
     expect(err.message).toContain(`expired at ${new Date(NOW + 3600_000).toISOString()}`)
     expectNoLeak(err, signatureOf(jwt))
@@ -217,7 +218,7 @@ describe('verifyToken', () => {
   it('rejects a token not valid yet', async () => {
     issuer = await startIssuer([rsa])
     const jwt = await sign(rsa, issuer.url)
-    const err = await rejected(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: NOW - 60_000 }))
+    const err = await rejectionOf(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: NOW - 60_000 }))
     expect(err.code).toBe('ERR_TOKEN_INVALID')
     expect(err.message).toMatch(/not valid before/)
   })
@@ -226,7 +227,7 @@ describe('verifyToken', () => {
     issuer = await startIssuer([rsa])
     const claims = { iss: issuer.url, aud: AUD, sub: 'SECRETCANARYSUB', exp: NOW / 1000 + 60 }
     const jwt = `${b64u({ alg: 'none', kid: 'rsa-1' })}.${b64u(claims)}.`
-    const err = await rejected(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: NOW }))
+    const err = await rejectionOf(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: NOW }))
     expect(err.code).toBe('ERR_TOKEN_INVALID')
     expect(err.message).toContain('algorithm "none" is not accepted')
     expect(issuer.hits).toEqual({ discovery: 0, jwks: 0 })
@@ -236,7 +237,7 @@ describe('verifyToken', () => {
   it('rejects a token signed by another key under a known kid', async () => {
     issuer = await startIssuer([rsa])
     const forged = await sign({ ...rotated, kid: 'rsa-1' }, issuer.url)
-    const err = await rejected(verifyToken(forged, { issuer: issuer.url, audience: AUD, now: NOW }))
+    const err = await rejectionOf(verifyToken(forged, { issuer: issuer.url, audience: AUD, now: NOW }))
     expect(err.code).toBe('ERR_TOKEN_INVALID')
     expect(err.message).toContain('signature verification failed')
     expectNoLeak(err, signatureOf(forged))
@@ -249,7 +250,7 @@ describe('verifyToken', () => {
       .setIssuer(issuer.url)
       .setAudience(AUD)
       .sign(rsa.privateKey)
-    const err = await rejected(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: NOW }))
+    const err = await rejectionOf(verifyToken(jwt, { issuer: issuer.url, audience: AUD, now: NOW }))
     expect(err.code).toBe('ERR_TOKEN_INVALID')
     expect(err.message).toContain('no "exp" claim')
     expectNoLeak(err, signatureOf(jwt))
@@ -270,7 +271,7 @@ describe('verifyToken', () => {
     const jwt = await sign(rsa, url)
     await issuer.close()
     issuer = undefined
-    const err = await rejected(verifyToken(jwt, { issuer: url, audience: AUD, now: NOW }))
+    const err = await rejectionOf(verifyToken(jwt, { issuer: url, audience: AUD, now: NOW }))
     expect(err.code).toBe('ERR_NETWORK')
     expect(err.message).toContain(
       `cannot fetch the OIDC discovery document from ${url}/.well-known/openid-configuration`,
@@ -280,7 +281,7 @@ describe('verifyToken', () => {
 
   it('rejects a malformed token with ERR_TOKEN_INVALID', async () => {
     issuer = await startIssuer([rsa])
-    const err = await rejected(verifyToken('SECRETCANARY.x', { issuer: issuer.url, audience: AUD }))
+    const err = await rejectionOf(verifyToken('SECRETCANARY.x', { issuer: issuer.url, audience: AUD }))
     expect(err.code).toBe('ERR_TOKEN_INVALID')
     expectNoLeak(err, 'SECRETCANARY')
   })
@@ -306,14 +307,14 @@ describe('verifyToken', () => {
       status: 200,
       body: JSON.stringify({ issuer: 'https://other', jwks_uri: 'x' }),
     })
-    const mismatch = await rejected(
+    const mismatch = await rejectionOf(
       createTokenVerifier({ issuer: issuer.url, audience: AUD })(jwt, { now: NOW }),
     )
     expect(mismatch.code).toBe('ERR_RESPONSE_INVALID')
     expect(mismatch.message).toContain('names issuer "https://other"')
 
     issuer.discovery = () => ({ status: 503, body: 'busy' })
-    const status = await rejected(
+    const status = await rejectionOf(
       createTokenVerifier({ issuer: issuer.url, audience: AUD })(jwt, { now: NOW }),
     )
     expect(status.code).toBe('ERR_HTTP_STATUS')
@@ -323,7 +324,7 @@ describe('verifyToken', () => {
       status: 200,
       body: JSON.stringify({ issuer: url, jwks_uri: 'http://10.0.0.1/keys' }),
     })
-    const plain = await rejected(
+    const plain = await rejectionOf(
       createTokenVerifier({ issuer: issuer.url, audience: AUD })(jwt, { now: NOW }),
     )
     expect(plain.code).toBe('ERR_ENDPOINT_NOT_ALLOWED')

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type TokenWatcher, watchToken } from '@podcreds/token'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { rejectionOf } from '../../../test/support/errors.js'
 import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
-import { rejected } from './helpers.js'
 
 /** Collects onChange calls and lets a test await the n-th one. */
 function recorder() {
@@ -146,7 +146,7 @@ describe('watchToken', () => {
 
   it('rejects a missing directory with ERR_TOKEN_FILE naming it, and bad options with TypeError', async () => {
     const missing = join(dir, 'nope', 'token')
-    const err = await rejected(watchToken(missing, () => {}))
+    const err = await rejectionOf(watchToken(missing, () => {}))
     expect(err.code).toBe('ERR_TOKEN_FILE')
     expect(err.message).toContain(join(dir, 'nope'))
     await expect(watchToken(join(dir, 'token'), () => {}, { debounceMs: -1 })).rejects.toThrow(/debounceMs/)
