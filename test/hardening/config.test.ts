@@ -4,6 +4,7 @@ import { checkEndpoint, fromContainer } from '@podcreds/container'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rejectionOf, thrownBy } from '../support/errors.js'
+import { tempDir } from '../support/tempDir.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -13,7 +14,6 @@ import {
   expectNoLeak,
   hasIpv6Loopback,
   startRecorder,
-  tempDir,
 } from './helpers.js'
 
 let agent: Recorder
@@ -27,7 +27,7 @@ beforeAll(async () => {
   }
   agent = await startRecorder(answer)
   if (await hasIpv6Loopback()) agent6 = await startRecorder(answer, '::1')
-  files = await tempDir()
+  files = await tempDir('podcreds-hardening-')
   tokenFile = await files.write('token', CANARY_TOKEN)
 })
 afterAll(async () => {

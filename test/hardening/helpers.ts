@@ -1,13 +1,10 @@
 // Shared seams of the hardening suite (issue 11): loopback servers that record every hit and
 // every connection, raw-socket servers for broken HTTP, a virtual clock, canary secrets and the
 // leak check. Nothing here patches a global or mocks a module.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
 import type { Socket } from 'node:net'
 import { createServer as createNetServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { inspect } from 'node:util'
 import { expect } from 'vitest'
 import { FakeClock } from '../support/fakeClock.js'
@@ -252,26 +249,6 @@ export async function hasIpv6Loopback(): Promise<boolean> {
     return false
   } finally {
     await closeServer(server)
-  }
-}
-
-// ---- files ---------------------------------------------------------------------------------------
-
-/** A temporary directory, removed by `cleanup()`. */
-export async function tempDir(): Promise<{
-  dir: string
-  write(name: string, data: string | Uint8Array): Promise<string>
-  cleanup(): Promise<void>
-}> {
-  const dir = await mkdtemp(join(tmpdir(), 'podcreds-hardening-'))
-  return {
-    dir,
-    async write(name, data) {
-      const path = join(dir, name)
-      await writeFile(path, data)
-      return path
-    },
-    cleanup: () => rm(dir, { recursive: true, force: true }),
   }
 }
 

@@ -13,6 +13,7 @@ import { fromWebIdentity, resolveStsEndpoint } from '@podcreds/web-identity'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { printedForms } from '../support/secrets.js'
+import { tempDir } from '../support/tempDir.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -24,7 +25,6 @@ import {
   hasIpv6Loopback,
   startRecorder,
   stsBody,
-  tempDir,
 } from './helpers.js'
 
 const NOW = Date.UTC(2026, 0, 1)
@@ -400,7 +400,7 @@ describe('STS XML parser (fromWebIdentity)', () => {
   let files: Awaited<ReturnType<typeof tempDir>>
   let tokenFile: string
   beforeAll(async () => {
-    files = await tempDir()
+    files = await tempDir('podcreds-hardening-')
     tokenFile = await files.write('token', CANARY_TOKEN)
   })
   afterAll(() => files.cleanup())

@@ -21,6 +21,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { printedForms } from '../support/secrets.js'
 import type { RunResult } from '../support/subprocess.js'
 import { CLI_BIN, runCli } from '../support/subprocess.js'
+import { tempDir } from '../support/tempDir.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -38,7 +39,6 @@ import {
   startRecorder,
   stsBody,
   stsError,
-  tempDir,
   VirtualClock,
 } from './helpers.js'
 
@@ -92,7 +92,7 @@ const onChannel = (message: unknown): void => {
 
 beforeAll(async () => {
   for (const name of CHANNELS) subscribe(name, onChannel)
-  files = await tempDir()
+  files = await tempDir('podcreds-hardening-')
   tokenFile = await files.write('token', `${CANARY_TOKEN}\n`)
   // The agent answers by path: the credentials, or a hostile error that echoes every secret.
   agent = await startRecorder((req, res: ServerResponse) => {

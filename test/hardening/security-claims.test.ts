@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rejectionOf } from '../support/errors.js'
 import { mulberry32 } from '../support/random.js'
 import { CLI_BIN, runNode } from '../support/subprocess.js'
+import { tempDir } from '../support/tempDir.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -29,14 +30,13 @@ import {
   startRecorder,
   stsBody,
   stsError,
-  tempDir,
   VirtualClock,
 } from './helpers.js'
 
 let files: Awaited<ReturnType<typeof tempDir>>
 let tokenFile: string
 beforeAll(async () => {
-  files = await tempDir()
+  files = await tempDir('podcreds-hardening-')
   tokenFile = await files.write('token', CANARY_TOKEN)
 })
 afterAll(() => files.cleanup())

@@ -4,6 +4,7 @@ import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { rejectionOf } from '../support/errors.js'
 import { printedForms } from '../support/secrets.js'
+import { tempDir } from '../support/tempDir.js'
 import type { Recorder } from './helpers.js'
 import {
   CANARY_KEY_ID,
@@ -16,7 +17,6 @@ import {
   startRecorder,
   stsBody,
   stsError,
-  tempDir,
 } from './helpers.js'
 
 const MiB = 1024 * 1024
@@ -26,7 +26,7 @@ let files: Awaited<ReturnType<typeof tempDir>>
 let tokenFile: string
 
 beforeAll(async () => {
-  files = await tempDir()
+  files = await tempDir('podcreds-hardening-')
   tokenFile = await files.write('token', CANARY_TOKEN)
 })
 afterAll(() => files.cleanup())

@@ -11,6 +11,7 @@ import { fromWebIdentity } from '@podcreds/web-identity'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rejectionOf } from '../support/errors.js'
+import { tempDir } from '../support/tempDir.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
@@ -21,7 +22,6 @@ import {
   expectErrorClean,
   startRecorder,
   stsBody,
-  tempDir,
 } from './helpers.js'
 
 let files: Awaited<ReturnType<typeof tempDir>>
@@ -30,7 +30,7 @@ let sts: Recorder
 const bad: Record<string, string> = {}
 
 beforeAll(async () => {
-  files = await tempDir()
+  files = await tempDir('podcreds-hardening-')
   agent = await startRecorder((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' }).end(agentBody())
   })

@@ -3,6 +3,8 @@ import type { AwsCredentialIdentity } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
 import type { RefreshingProvider } from '@podcreds/refresh'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { TempDir } from '../../../test/support/tempDir.js'
+import { tempDir } from '../../../test/support/tempDir.js'
 import type { TestServer } from './helpers.js'
 import {
   CANARY_SECRET,
@@ -14,7 +16,6 @@ import {
   startAgent,
   startServer,
   startSts,
-  tempDir,
   writeToken,
 } from './helpers.js'
 
@@ -26,7 +27,7 @@ const NOT_INSTALLED = Object.assign(
 describe('defaultChain()', () => {
   let agent: TestServer
   let sts: TestServer
-  let tmp: ReturnType<typeof tempDir>
+  let tmp: TempDir
   let token: string
   const providers: RefreshingProvider<AwsCredentialIdentity>[] = []
   const track = (
@@ -39,7 +40,7 @@ describe('defaultChain()', () => {
   beforeEach(async () => {
     agent = await startAgent('ASIAPODIDENTITY00001')
     sts = await startSts('ASIAIRSAWEBIDENTITY1')
-    tmp = tempDir()
+    tmp = await tempDir('podcreds-chain-')
     token = writeToken(tmp.dir)
   })
 
@@ -47,7 +48,7 @@ describe('defaultChain()', () => {
     for (const provider of providers.splice(0)) provider.close()
     await agent.close()
     await sts.close()
-    tmp.cleanup()
+    await tmp.cleanup()
   })
 
   it('gets Pod Identity credentials from the container endpoint when only it is configured', async () => {

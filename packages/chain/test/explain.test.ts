@@ -1,5 +1,7 @@
 import { explain } from '@podcreds/chain'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { TempDir } from '../../../test/support/tempDir.js'
+import { tempDir } from '../../../test/support/tempDir.js'
 import type { TestServer } from './helpers.js'
 import {
   CANARY_SECRET,
@@ -10,7 +12,6 @@ import {
   podIdentityEnv,
   startAgent,
   startSts,
-  tempDir,
   writeToken,
 } from './helpers.js'
 
@@ -21,7 +22,7 @@ const NOT_INSTALLED = Object.assign(new Error("Cannot find package '@aws-sdk/cre
 describe('explain()', () => {
   let agent: TestServer
   let sts: TestServer
-  let tmp: ReturnType<typeof tempDir>
+  let tmp: TempDir
   let token: string
   let loaderCalls: number
   const countingLoader = async () => {
@@ -32,7 +33,7 @@ describe('explain()', () => {
   beforeEach(async () => {
     agent = await startAgent('ASIAPODIDENTITY00001')
     sts = await startSts('ASIAIRSAWEBIDENTITY1')
-    tmp = tempDir()
+    tmp = await tempDir('podcreds-chain-')
     token = writeToken(tmp.dir)
     loaderCalls = 0
   })
@@ -40,7 +41,7 @@ describe('explain()', () => {
   afterEach(async () => {
     await agent.close()
     await sts.close()
-    tmp.cleanup()
+    await tmp.cleanup()
   })
 
   it('dry run: says IRSA and Pod Identity were both found and IRSA wins, sending nothing', async () => {

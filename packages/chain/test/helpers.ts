@@ -1,7 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AwsCredentialIdentity, SourceDescription } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
@@ -144,12 +143,6 @@ export function startSts(keyId: string, lifetimeMs = 3_600_000): Promise<TestSer
   <ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata>
 </AssumeRoleWithWebIdentityResponse>`)
   })
-}
-
-/** A temporary directory, removed by `cleanup()`. */
-export function tempDir(): { dir: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'podcreds-chain-'))
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
 /** Writes an unsigned, JWT-shaped service-account token valid for an hour; returns its path. */

@@ -7,8 +7,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { TempDir } from '../../../test/support/tempDir.js'
+import { tempDir } from '../../../test/support/tempDir.js'
 import type { TestServer } from './helpers.js'
-import { CANARY_SECRET, startAgent, tempDir, writeToken } from './helpers.js'
+import { CANARY_SECRET, startAgent, writeToken } from './helpers.js'
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url))
 const distEntry = pathToFileURL(join(packageDir, 'dist', 'index.js')).href
@@ -34,7 +36,7 @@ interface RunResult {
   stderr: string
 }
 
-let tmp: ReturnType<typeof tempDir>
+let tmp: TempDir
 let runs = 0
 
 /** Runs the driver in a fresh `node` with exactly `env` (plus the resolve log). */
@@ -84,8 +86,8 @@ function podEnv(extra: Record<string, string> = {}): Record<string, string> {
   }
 }
 
-beforeAll(() => {
-  tmp = tempDir()
+beforeAll(async () => {
+  tmp = await tempDir('podcreds-chain-')
   // The test script builds first; this makes `vitest run packages/chain` alone work too
   // (tsc -b is a ~1 s no-op when dist is current). A lock, since other packages build too.
   const lock = join(tmpdir(), 'podcreds-chain-build.lock')
