@@ -1,12 +1,12 @@
 // Tests on the built dist/ in child processes whose environment the test controls completely:
 // the import graph of @podcreds/chain, and the real lazy fallback to
 // @aws-sdk/credential-provider-node (which reads process.env, not our injected env).
-import { execFile, execFileSync } from 'node:child_process'
-import { mkdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { execFile } from 'node:child_process'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildPackage } from '../../../test/support/build.js'
 import type { TempDir } from '../../../test/support/tempDir.js'
 import { tempDir } from '../../../test/support/tempDir.js'
 import type { TestServer } from './helpers.js'
@@ -16,7 +16,6 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url))
 const distEntry = pathToFileURL(join(packageDir, 'dist', 'index.js')).href
 const preload = fileURLToPath(new URL('./fixtures/log-resolutions.mjs', import.meta.url))
 const driver = fileURLToPath(new URL('./fixtures/run-chain.mjs', import.meta.url))
-const tsc = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url))
 
 /** Modules the default path must never load (DESIGN "Cold-start budget"). */
 const HEAVY = ['@aws-sdk/credential-provider-node', 'undici', 'fast-xml-parser', 'lru-cache']
@@ -88,24 +87,8 @@ function podEnv(extra: Record<string, string> = {}): Record<string, string> {
 
 beforeAll(async () => {
   tmp = await tempDir('podcreds-chain-')
-  // The test script builds first; this makes `vitest run packages/chain` alone work too
-  // (tsc -b is a ~1 s no-op when dist is current). A lock, since other packages build too.
-  const lock = join(tmpdir(), 'podcreds-chain-build.lock')
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    try {
-      mkdirSync(lock)
-      break
-    } catch {
-      if (Date.now() > deadline) throw new Error(`could not take ${lock}`)
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
-    }
-  }
-  try {
-    execFileSync(process.execPath, [tsc, '-b', packageDir], { stdio: 'inherit' })
-  } finally {
-    rmSync(lock, { recursive: true, force: true })
-  }
+  // Always tsc -b (a ~1 s no-op when dist is current): it also rebuilds the packages chain uses.
+  buildPackage(packageDir)
 }, 120_000)
 
 afterAll(() => tmp.cleanup())

@@ -1,18 +1,17 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildPackage } from '../../../test/support/build.js'
 import type { FakeAgent } from './fakeAgent.js'
 import { startAgent } from './fakeAgent.js'
 
-const root = fileURLToPath(new URL('../../../', import.meta.url))
 const dist = new URL('../dist/index.js', import.meta.url).href
 
 let agent: FakeAgent
 
 beforeAll(async () => {
   // The subprocess runs the built package, as a user would.
-  await promisify(execFile)('npx', ['tsc', '-b', 'packages/container'], { cwd: root })
+  buildPackage(fileURLToPath(new URL('..', import.meta.url)))
   // The server would keep an idle connection for a minute: only the client side can let go.
   agent = await startAgent(undefined, { keepAliveTimeoutMs: 60_000 })
 }, 120_000)

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { createServer } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Clock, Random, TimerHandle, TimerOptions } from '@podcreds/core'
+import { buildPackage } from '../../../test/support/build.js'
 import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
 import { assertNoSecret, consoleLog } from '../../../test/support/secrets.js'
 
@@ -150,7 +149,6 @@ export async function startServer(
 }
 
 const coreDir = fileURLToPath(new URL('..', import.meta.url))
-const tsc = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', import.meta.url))
 
 /**
  * The built `dist/index.js` of this package, for tests that need real separate module instances
@@ -159,29 +157,7 @@ const tsc = fileURLToPath(new URL('../../../node_modules/typescript/bin/tsc', im
  */
 export function builtCoreEntry(): string {
   const entry = join(coreDir, 'dist', 'index.js')
-  if (!isStale(entry)) return entry
-  const lock = join(tmpdir(), 'podcreds-core-build.lock')
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    try {
-      mkdirSync(lock)
-      break
-    } catch {
-      // A lock left by a killed run: no build takes two minutes.
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true })
-      } catch {
-        // Released meanwhile.
-      }
-      if (Date.now() > deadline) throw new Error(`could not take ${lock}`)
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
-    }
-  }
-  try {
-    if (isStale(entry)) execFileSync(process.execPath, [tsc, '-b', coreDir], { stdio: 'inherit' })
-  } finally {
-    rmSync(lock, { recursive: true, force: true })
-  }
+  buildPackage(coreDir, () => !isStale(entry))
   return entry
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildPackage } from '../../../test/support/build.js'
 import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import type { StsFake } from './helpers/stsFake.js'
@@ -21,7 +22,7 @@ let work: string
 
 beforeAll(async () => {
   // The child runs the built package, as a user would: build it (and core, token) first.
-  await run('npx', ['tsc', '-b', 'packages/web-identity'], { cwd: root })
+  buildPackage(join(root, 'packages/web-identity'))
   sts = await startStsFake()
   // A non-JWT token: decoding is not what this test is about.
   tokens = await kubeletTokenDir({ token: 'opaque-token-for-import-graph' })

@@ -1,0 +1,41 @@
+// Test support, shared by every package's tests (import it by relative path; it is not a package):
+// building a package's dist/ for tests that need it (child processes, separate module instances).
+// The test script builds first; this makes `vitest run packages/<dir>` alone work too. Test files
+// run in parallel, so the build runs under a lock directory.
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
+
+/**
+ * Runs `tsc -b <packageDir>` (with its references) under a lock, unless `isFresh()` says dist is
+ * current; `isFresh` is asked again once the lock is held, since another test file may have built
+ * meanwhile. A lock left by a killed run is taken over after two minutes: no build takes that long.
+ */
+export function buildPackage(packageDir: string, isFresh: () => boolean = () => false): void {
+  if (isFresh()) return
+  const lock = join(tmpdir(), `podcreds-${basename(packageDir)}-build.lock`)
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    try {
+      mkdirSync(lock)
+      break
+    } catch {
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true })
+      } catch {
+        // Released meanwhile.
+      }
+      if (Date.now() > deadline) throw new Error(`could not take ${lock}`)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
+    }
+  }
+  try {
+    if (!isFresh()) execFileSync(process.execPath, [tsc, '-b', packageDir], { stdio: 'inherit' })
+  } finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
+}
