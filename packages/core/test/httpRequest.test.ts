@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { HttpRequestOptions } from '@podcreds/core'
 import {
-  CredentialsError,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_TIMEOUT_MS,
@@ -17,6 +16,7 @@ import {
   httpRequest,
 } from '@podcreds/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { credentialsErrorOf } from '../../../test/support/errors.js'
 import { closeServer, listenLoopback } from '../../../test/support/loopback.js'
 import { hasOpenssl, makeSelfSignedCert } from '../../../test/support/tls.js'
 import type { TestServer } from './helpers.js'
@@ -52,15 +52,6 @@ const answerRaw =
   (socket: Socket): void => {
     socket.once('data', () => socket.end(response))
   }
-
-async function failure(promise: Promise<unknown>): Promise<CredentialsError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(outcome).toBeInstanceOf(CredentialsError)
-  return outcome as CredentialsError
-}
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5))
@@ -149,7 +140,7 @@ describe('httpRequest', () => {
   describe('timeouts', () => {
     it('reports a server that never answers as ERR_HTTP_TIMEOUT (system clock)', async () => {
       const s = await server(() => {})
-      const err = await failure(httpRequest({ url: new URL(s.url) }, { timeoutMs: 50 }))
+      const err = await credentialsErrorOf(httpRequest({ url: new URL(s.url) }, { timeoutMs: 50 }))
       expect(err).toMatchObject({ code: 'ERR_HTTP_TIMEOUT', retryable: true, tryNextLink: false })
       expect(err.message).toBe(`request to ${s.url}/ timed out after 50 ms`)
       expect(s.hits).toBe(1)
@@ -164,7 +155,7 @@ describe('httpRequest', () => {
       expect(clock.pending().map((t) => t.ms)).toEqual([2500])
       expect(clock.timers.map((t) => t.ms).sort((a, b) => a - b)).toEqual([700, 2500])
       clock.fire(2500)
-      const err = await failure(promise)
+      const err = await credentialsErrorOf(promise)
       expect(err.code).toBe('ERR_HTTP_TIMEOUT')
       expect(clock.pending()).toEqual([])
     })
@@ -179,7 +170,7 @@ describe('httpRequest', () => {
       await until(() => s.hits === 1)
       await new Promise((resolve) => setTimeout(resolve, 20))
       clock.fire(300)
-      expect((await failure(promise)).code).toBe('ERR_HTTP_TIMEOUT')
+      expect((await credentialsErrorOf(promise)).code).toBe('ERR_HTTP_TIMEOUT')
     })
 
     it('clears every timer after a success', async () => {
@@ -193,7 +184,7 @@ describe('httpRequest', () => {
     it('reports a TLS handshake that never completes as a connect timeout', async () => {
       // A TCP server that accepts and stays silent: the TCP connection is up, TLS never is.
       const raw = await rawServer(() => {})
-      const err = await failure(
+      const err = await credentialsErrorOf(
         httpRequest(
           { url: new URL(`https://127.0.0.1:${raw.port}/`) },
           { connectTimeoutMs: 50, timeoutMs: 10_000 },
@@ -236,7 +227,7 @@ describe('httpRequest', () => {
           for (const filler of fillers) filler.destroy()
         })
         await until(() => connected >= 2)
-        const err = await failure(
+        const err = await credentialsErrorOf(
           httpRequest(
             { url: new URL(`http://127.0.0.1:${port}/`) },
             { connectTimeoutMs: 100, timeoutMs: 10_000 },
@@ -261,7 +252,7 @@ describe('httpRequest', () => {
         res.writeHead(200, { 'content-length': String(1025) })
         res.end('x'.repeat(1025))
       })
-      const err = await failure(httpRequest({ url: new URL(s.url) }, options))
+      const err = await credentialsErrorOf(httpRequest({ url: new URL(s.url) }, options))
       expect(err).toMatchObject({ code: 'ERR_RESPONSE_INVALID', status: 200, retryable: false })
       expect(err.message).toBe(`response from ${s.url}/ exceeds 1024 bytes`)
     })
@@ -272,7 +263,7 @@ describe('httpRequest', () => {
         res.write('x'.repeat(1000))
         res.end('x'.repeat(100_000))
       })
-      const err = await failure(httpRequest({ url: new URL(s.url) }, options))
+      const err = await credentialsErrorOf(httpRequest({ url: new URL(s.url) }, options))
       expect(err.code).toBe('ERR_RESPONSE_INVALID')
       expect(err.message).toContain('exceeds 1024 bytes')
     })
@@ -289,7 +280,7 @@ describe('httpRequest', () => {
         pump()
       })
       cleanups.push(() => clearTimeout(timer))
-      const err = await failure(httpRequest({ url: new URL(s.url) }))
+      const err = await credentialsErrorOf(httpRequest({ url: new URL(s.url) }))
       expect(err.message).toContain(`exceeds ${DEFAULT_MAX_BODY_BYTES} bytes`)
     })
 
@@ -297,7 +288,9 @@ describe('httpRequest', () => {
       const raw = await rawServer(
         answerRaw(`HTTP/1.0 200 OK\r\nConnection: close\r\n\r\n${'z'.repeat(5000)}`),
       )
-      const err = await failure(httpRequest({ url: new URL(`http://127.0.0.1:${raw.port}/`) }, options))
+      const err = await credentialsErrorOf(
+        httpRequest({ url: new URL(`http://127.0.0.1:${raw.port}/`) }, options),
+      )
       expect(err.code).toBe('ERR_RESPONSE_INVALID')
       expect(err.message).toContain('exceeds 1024 bytes')
     })
@@ -306,7 +299,9 @@ describe('httpRequest', () => {
       const raw = await rawServer(
         answerRaw('HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{"AccessKeyId":"AS'),
       )
-      const err = await failure(httpRequest({ url: new URL(`http://127.0.0.1:${raw.port}/`) }, options))
+      const err = await credentialsErrorOf(
+        httpRequest({ url: new URL(`http://127.0.0.1:${raw.port}/`) }, options),
+      )
       expect(err).toMatchObject({ code: 'ERR_RESPONSE_INVALID', status: 200, retryable: true })
       expect(err.message).toContain('ended before its body was complete')
     })
@@ -314,7 +309,7 @@ describe('httpRequest', () => {
 
   it('rejects a body that is not UTF-8', async () => {
     const s = await server((_req, res) => res.end(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])))
-    const err = await failure(httpRequest({ url: new URL(s.url) }))
+    const err = await credentialsErrorOf(httpRequest({ url: new URL(s.url) }))
     expect(err).toMatchObject({ code: 'ERR_RESPONSE_INVALID', status: 200 })
     expect(err.message).toBe(`response from ${s.url}/ is not valid UTF-8`)
   })
@@ -323,7 +318,7 @@ describe('httpRequest', () => {
     const s = await startServer(() => {})
     const url = new URL(s.url)
     await s.close()
-    const err = await failure(httpRequest({ url }))
+    const err = await credentialsErrorOf(httpRequest({ url }))
     expect(err).toMatchObject({ code: 'ERR_NETWORK', retryable: true, tryNextLink: false })
     expect(err.message).toBe(`request to ${url.origin}/ failed: ECONNREFUSED`)
     expect((err.cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED')
@@ -331,12 +326,12 @@ describe('httpRequest', () => {
 
   it('reports a connection reset before the response as ERR_NETWORK', async () => {
     const raw = await rawServer((socket) => socket.once('data', () => socket.resetAndDestroy()))
-    const err = await failure(httpRequest({ url: new URL(`http://127.0.0.1:${raw.port}/`) }))
+    const err = await credentialsErrorOf(httpRequest({ url: new URL(`http://127.0.0.1:${raw.port}/`) }))
     expect(err).toMatchObject({ code: 'ERR_NETWORK', retryable: true })
   })
 
   it('rejects protocols other than http: and https:', async () => {
-    const err = await failure(httpRequest({ url: new URL('file:///etc/passwd') }))
+    const err = await credentialsErrorOf(httpRequest({ url: new URL('file:///etc/passwd') }))
     expect(err).toMatchObject({ code: 'ERR_INVALID_CONFIG' })
     expect(err.message).toContain('unsupported protocol file:')
   })
@@ -355,7 +350,7 @@ describe('httpRequest', () => {
       await until(() => s.hits === 1)
       const reason = new Error('shutting down')
       controller.abort(reason)
-      const err = await failure(promise)
+      const err = await credentialsErrorOf(promise)
       expect(err).toMatchObject({ code: 'ERR_ABORTED', retryable: false, cause: reason })
       expect(clock.pending()).toEqual([])
       await until(() => closed)
@@ -363,7 +358,9 @@ describe('httpRequest', () => {
 
     it('sends nothing when the signal is already aborted', async () => {
       const s = await server((_req, res) => res.end())
-      const err = await failure(httpRequest({ url: new URL(s.url) }, { signal: AbortSignal.abort() }))
+      const err = await credentialsErrorOf(
+        httpRequest({ url: new URL(s.url) }, { signal: AbortSignal.abort() }),
+      )
       expect(err.code).toBe('ERR_ABORTED')
       expect(s.hits).toBe(0)
       expect(s.connections).toBe(0)
@@ -409,7 +406,7 @@ describe('httpRequest', () => {
 
     it('verifies certificates: a self-signed one is refused with ERR_NETWORK', async () => {
       const port = await startTls()
-      const err = await failure(httpRequest({ url: new URL(`https://127.0.0.1:${port}/`) }))
+      const err = await credentialsErrorOf(httpRequest({ url: new URL(`https://127.0.0.1:${port}/`) }))
       expect(err).toMatchObject({ code: 'ERR_NETWORK' })
       expect(err.message).toMatch(/SELF_SIGNED|self.signed/i)
     })
@@ -431,7 +428,7 @@ describe('httpRequest', () => {
 
     it('no error form shows the token, the password or the query (timeout)', async () => {
       const s = await server(() => {})
-      const err = await failure(httpRequest({ url: secretUrl(s.url), headers }, { timeoutMs: 30 }))
+      const err = await credentialsErrorOf(httpRequest({ url: secretUrl(s.url), headers }, { timeoutMs: 30 }))
       expect(err.code).toBe('ERR_HTTP_TIMEOUT')
       expectNoSecret(err)
     })
@@ -439,17 +436,21 @@ describe('httpRequest', () => {
     it('no error form shows the token, the password or the query (refused, bad body, too large)', async () => {
       const gone = await startServer(() => {})
       await gone.close()
-      expectNoSecret(await failure(httpRequest({ url: secretUrl(gone.url), headers })))
+      expectNoSecret(await credentialsErrorOf(httpRequest({ url: secretUrl(gone.url), headers })))
       const echo = await server((_req, res) =>
         res.end(Buffer.concat([Buffer.from(CANARY_TOKEN), Buffer.from([0xff])])),
       )
-      expectNoSecret(await failure(httpRequest({ url: secretUrl(echo.url), headers })))
+      expectNoSecret(await credentialsErrorOf(httpRequest({ url: secretUrl(echo.url), headers })))
       const big = await server((_req, res) => res.end(CANARY_SECRET.repeat(100)))
-      expectNoSecret(await failure(httpRequest({ url: secretUrl(big.url), headers }, { maxBodyBytes: 100 })))
+      expectNoSecret(
+        await credentialsErrorOf(httpRequest({ url: secretUrl(big.url), headers }, { maxBodyBytes: 100 })),
+      )
       const controller = new AbortController()
       const hang = await server(() => controller.abort())
       expectNoSecret(
-        await failure(httpRequest({ url: secretUrl(hang.url), headers }, { signal: controller.signal })),
+        await credentialsErrorOf(
+          httpRequest({ url: secretUrl(hang.url), headers }, { signal: controller.signal }),
+        ),
       )
     })
   })

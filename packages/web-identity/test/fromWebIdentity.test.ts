@@ -1,9 +1,10 @@
 import { join } from 'node:path'
 import type { HttpTransport } from '@podcreds/core'
-import { CredentialsError, httpRequest } from '@podcreds/core'
+import { httpRequest } from '@podcreds/core'
 import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { credentialsErrorOf } from '../../../test/support/errors.js'
 import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import type { StsFake } from './helpers/stsFake.js'
@@ -35,15 +36,6 @@ function options(extra: FromWebIdentityOptions = {}): FromWebIdentityOptions {
     env: {},
     ...extra,
   }
-}
-
-async function failure(promise: Promise<unknown>): Promise<CredentialsError> {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(error).toBeInstanceOf(CredentialsError)
-  return error as CredentialsError
 }
 
 /** A transport that records the URL it was asked for and sends the request to the fake. */
@@ -180,7 +172,7 @@ describe('fromWebIdentity: configuration sources', () => {
   it('reads env per call, not at construction', async () => {
     const env: Record<string, string | undefined> = {}
     const provider = fromWebIdentity({ clock: fixedClock(), env })
-    const before = await failure(provider())
+    const before = await credentialsErrorOf(provider())
     expect(before.code).toBe('ERR_NOT_CONFIGURED')
 
     env.AWS_ROLE_ARN = ROLE
@@ -194,7 +186,7 @@ describe('fromWebIdentity: configuration sources', () => {
     ['no token file', { AWS_ROLE_ARN: ROLE }, /no token file/],
     ['nothing', {}, /no role ARN .* and no token file/],
   ])('with %s it is ERR_NOT_CONFIGURED with tryNextLink, and calls nothing', async (_name, env, message) => {
-    const error = await failure(fromWebIdentity({ env, endpoint: sts.url })())
+    const error = await credentialsErrorOf(fromWebIdentity({ env, endpoint: sts.url })())
     expect(error.code).toBe('ERR_NOT_CONFIGURED')
     expect(error.tryNextLink).toBe(true)
     expect(error.message).toMatch(message)
@@ -203,7 +195,7 @@ describe('fromWebIdentity: configuration sources', () => {
 
   it('stops the chain with ERR_TOKEN_FILE when the token file is set but unreadable', async () => {
     const path = join(tokens.dir, 'missing-token')
-    const error = await failure(fromWebIdentity(options({ tokenFile: path }))())
+    const error = await credentialsErrorOf(fromWebIdentity(options({ tokenFile: path }))())
     expect(error.code).toBe('ERR_TOKEN_FILE')
     expect(error.tryNextLink).toBe(false)
     expect(error.message).toContain(path)
@@ -231,7 +223,7 @@ describe('fromWebIdentity: configuration sources', () => {
     ['AWS_USE_FIPS_ENDPOINT', { AWS_ROLE_ARN: ROLE, AWS_USE_FIPS_ENDPOINT: 'yes' }],
   ])('a malformed %s in env is ERR_INVALID_CONFIG at call time, before any request', async (name, env) => {
     const provider = fromWebIdentity({ tokenFile: tokens.path, env, transport: redirectingTransport([]) })
-    const error = await failure(provider())
+    const error = await credentialsErrorOf(provider())
     expect(error.code).toBe('ERR_INVALID_CONFIG')
     expect(error.tryNextLink).toBe(false)
     expect(error.message).toContain(name)
@@ -322,7 +314,7 @@ describe('fromWebIdentity: the token', () => {
   it('refuses a token whose exp has passed with ERR_TOKEN_EXPIRED naming the time, without calling STS', async () => {
     const exp = Math.floor(NOW / 1000) - 30
     await tokens.write(makeJwt({ exp }))
-    const error = await failure(fromWebIdentity(options())())
+    const error = await credentialsErrorOf(fromWebIdentity(options())())
 
     expect(error.code).toBe('ERR_TOKEN_EXPIRED')
     expect(error.message).toContain(new Date(exp * 1000).toISOString())
@@ -333,7 +325,7 @@ describe('fromWebIdentity: the token', () => {
   it('treats exp equal to now as expired, and judges by the injected clock', async () => {
     const exp = Math.floor(NOW / 1000)
     await tokens.write(makeJwt({ exp }))
-    const error = await failure(fromWebIdentity(options())())
+    const error = await credentialsErrorOf(fromWebIdentity(options())())
     expect(error.code).toBe('ERR_TOKEN_EXPIRED')
 
     await fromWebIdentity(options({ clock: fixedClock(NOW - 1000) }))()
@@ -458,7 +450,9 @@ describe('fromWebIdentity: describe()', () => {
     expect(description.reason).toMatch(/no token file/)
     expect(description.details).toEqual({ roleArn: ROLE })
 
-    const error = await failure(fromWebIdentity(options({ tokenFile: join(tokens.dir, 'nope') })).describe())
+    const error = await credentialsErrorOf(
+      fromWebIdentity(options({ tokenFile: join(tokens.dir, 'nope') })).describe(),
+    )
     expect(error.code).toBe('ERR_TOKEN_FILE')
   })
 })
@@ -467,7 +461,7 @@ describe('fromWebIdentity: abort', () => {
   it('rejects with ERR_ABORTED when the signal is already aborted', async () => {
     const controller = new AbortController()
     controller.abort()
-    const error = await failure(fromWebIdentity(options({ signal: controller.signal }))())
+    const error = await credentialsErrorOf(fromWebIdentity(options({ signal: controller.signal }))())
     expect(error.code).toBe('ERR_ABORTED')
   })
 })

@@ -1,7 +1,7 @@
-import { CredentialsError } from '@podcreds/core'
 import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { credentialsErrorOf } from '../../../test/support/errors.js'
 import type { KubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import { kubeletTokenDir } from '../../../test/support/kubeletTokenDir.js'
 import type { Answer, StsFake } from './helpers/stsFake.js'
@@ -35,15 +35,6 @@ function options(extra: FromWebIdentityOptions = {}): FromWebIdentityOptions {
   }
 }
 
-async function failure(promise: Promise<unknown>): Promise<CredentialsError> {
-  const error = await promise.then(
-    () => undefined,
-    (err: unknown) => err,
-  )
-  expect(error).toBeInstanceOf(CredentialsError)
-  return error as CredentialsError
-}
-
 const stsError = (status: number, code: string, message = `${code} happened`): Answer => ({
   status,
   body: errorXml(code, message),
@@ -52,7 +43,7 @@ const stsError = (status: number, code: string, message = `${code} happened`): A
 describe('STS error answers', () => {
   it('surfaces an ErrorResponse as ERR_STS with stsCode, status and the message', async () => {
     sts.answer(stsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity'))
-    const error = await failure(fromWebIdentity(options())())
+    const error = await credentialsErrorOf(fromWebIdentity(options())())
 
     expect(error.code).toBe('ERR_STS')
     expect(error.stsCode).toBe('AccessDenied')
@@ -74,7 +65,7 @@ describe('STS error answers', () => {
     [400, 'InvalidParameterValue'],
   ])('HTTP %i %s is non-recoverable: one request, retryable false', async (status, code) => {
     sts.answer(stsError(status, code))
-    const error = await failure(fromWebIdentity(options())())
+    const error = await credentialsErrorOf(fromWebIdentity(options())())
 
     expect(error.stsCode).toBe(code)
     expect(error.retryable).toBe(false)
@@ -90,7 +81,7 @@ describe('STS error answers', () => {
     [503, 'ServiceUnavailable'],
   ])('HTTP %i %s is retried up to maxAttempts, then raised as retryable', async (status, code) => {
     sts.answer(stsError(status, code))
-    const error = await failure(fromWebIdentity(options())())
+    const error = await credentialsErrorOf(fromWebIdentity(options())())
 
     expect(error.code).toBe('ERR_STS')
     expect(error.stsCode).toBe(code)
@@ -113,10 +104,10 @@ describe('STS error answers', () => {
 
   it('honours maxAttempts: 1 (no retry) and bounds retries by maxAttempts', async () => {
     sts.answer(stsError(503, 'ServiceUnavailable'))
-    await failure(fromWebIdentity(options({ maxAttempts: 1 }))())
+    await credentialsErrorOf(fromWebIdentity(options({ maxAttempts: 1 }))())
     expect(sts.requests).toHaveLength(1)
 
-    await failure(fromWebIdentity(options({ maxAttempts: 5 }))())
+    await credentialsErrorOf(fromWebIdentity(options({ maxAttempts: 5 }))())
     expect(sts.requests).toHaveLength(6)
   })
 
@@ -124,7 +115,7 @@ describe('STS error answers', () => {
     sts.answer(stsError(400, 'Throttling'))
     const delays: unknown[] = []
     const draws: number[] = []
-    await failure(
+    await credentialsErrorOf(
       fromWebIdentity(
         options({
           random: () => {
@@ -151,7 +142,7 @@ describe('STS error answers', () => {
 
   it('gives up on persistent network errors with a retryable ERR_NETWORK', async () => {
     sts.answer({ destroy: true })
-    const error = await failure(fromWebIdentity(options())())
+    const error = await credentialsErrorOf(fromWebIdentity(options())())
     expect(error.code).toBe('ERR_NETWORK')
     expect(error.retryable).toBe(true)
     expect(sts.requests).toHaveLength(3)
@@ -159,7 +150,7 @@ describe('STS error answers', () => {
 
   it('times out a silent STS with a retryable ERR_HTTP_TIMEOUT, per attempt', async () => {
     sts.answer({ hang: true })
-    const error = await failure(fromWebIdentity(options({ timeoutMs: 50, maxAttempts: 2 }))())
+    const error = await credentialsErrorOf(fromWebIdentity(options({ timeoutMs: 50, maxAttempts: 2 }))())
     expect(error.code).toBe('ERR_HTTP_TIMEOUT')
     expect(error.retryable).toBe(true)
     expect(sts.requests).toHaveLength(2)
@@ -167,21 +158,21 @@ describe('STS error answers', () => {
 
   it('judges a non-XML error body (a proxy page, an empty 502) by its status', async () => {
     sts.answer({ status: 502, body: '<html><body>Bad Gateway</body>' })
-    const error = await failure(fromWebIdentity(options())())
+    const error = await credentialsErrorOf(fromWebIdentity(options())())
     expect(error.code).toBe('ERR_HTTP_STATUS')
     expect(error.status).toBe(502)
     expect(error.retryable).toBe(true)
     expect(sts.requests).toHaveLength(3)
 
     sts.answer({ status: 404, body: '' })
-    const notFound = await failure(fromWebIdentity(options())())
+    const notFound = await credentialsErrorOf(fromWebIdentity(options())())
     expect(notFound.code).toBe('ERR_HTTP_STATUS')
     expect(notFound.retryable).toBe(false)
   })
 
   it('never follows a redirect', async () => {
     sts.answer({ status: 307, body: '' })
-    const error = await failure(fromWebIdentity(options())())
+    const error = await credentialsErrorOf(fromWebIdentity(options())())
     expect(error.code).toBe('ERR_HTTP_STATUS')
     expect(error.status).toBe(307)
     expect(sts.requests).toHaveLength(1)
@@ -189,7 +180,7 @@ describe('STS error answers', () => {
 
   it('caps and scrubs the server message', async () => {
     sts.answer(stsError(400, 'InvalidParameterValue', `echo ${TOKEN} ${'x'.repeat(2000)}`))
-    const error = await failure(fromWebIdentity(options())())
+    const error = await credentialsErrorOf(fromWebIdentity(options())())
     expect(error.message).not.toContain(TOKEN)
     expect(error.message).toContain('[redacted]')
     expect(error.message.length).toBeLessThan(600)
@@ -219,7 +210,7 @@ describe('InvalidIdentityToken', () => {
 
   it('stops after one re-read: a second InvalidIdentityToken is non-recoverable', async () => {
     sts.answer(stsError(400, 'InvalidIdentityToken', 'Incorrect token audience'))
-    const error = await failure(fromWebIdentity(options({ maxAttempts: 5 }))())
+    const error = await credentialsErrorOf(fromWebIdentity(options({ maxAttempts: 5 }))())
 
     expect(error.code).toBe('ERR_STS')
     expect(error.stsCode).toBe('InvalidIdentityToken')
