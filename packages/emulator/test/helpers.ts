@@ -160,7 +160,13 @@ export interface FakeClock extends Clock {
   pending(): number
 }
 
-/** A manual clock: time moves only on `advance`, which fires the timers that came due. */
+/**
+ * A manual clock: time moves only on `advance`, which fires the timers that came due. Kept apart from
+ * test/support/fakeClock.ts on purpose: this `advance()` is synchronous and settles nothing, since
+ * what an emulator timer starts (a rotation writing files, a delayed answer on a socket) is real I/O
+ * that a promise flush would not finish; the tests poll for the outcome with `until` instead. It also
+ * moves `now()` to the end before firing, where the shared clock reports each timer's due time.
+ */
 export function fakeClock(start = Date.now()): FakeClock {
   let now = start
   const timers = new Set<{ at: number; fn: () => void }>()
