@@ -73,9 +73,12 @@ const packedFiles = new Map<string, string[]>()
 beforeAll(async () => {
   packages = await publicPackages()
   entries = packages.flatMap((p) => p.entries)
-  // The test script runs `tsc -b` before vitest; build here only if someone runs this file alone.
+  // The test script runs `tsc -b` and the bundle step before vitest; build here only if someone
+  // runs this file alone.
   if (packages.some((p) => !existsSync(join(p.dir, 'dist', 'index.js')))) {
-    await run(process.execPath, [tsc, '-b'], { cwd: root }).catch(() => undefined)
+    await run(process.execPath, [tsc, '-b'], { cwd: root })
+      .then(() => run(process.execPath, [join(root, 'scripts', 'bundle.mjs')], { cwd: root }))
+      .catch(() => undefined)
   }
   for (const p of packages) {
     if (!existsSync(join(p.dir, 'dist', 'index.js')))

@@ -9,9 +9,12 @@ import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const tsc = fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', import.meta.url))
+const bundle = fileURLToPath(new URL('../../scripts/bundle.mjs', import.meta.url))
 
 /**
- * Runs `tsc -b <packageDir>` (with its references) under a lock, unless `isFresh()` says dist is
+ * Runs `tsc -b <packageDir>` (with its references), then `scripts/bundle.mjs <packageDir>` (the
+ * published dist/ is one bundle per entry point; the bundle step also covers the @podcreds packages
+ * it depends on), under a lock, unless `isFresh()` says dist is
  * current; `isFresh` is asked again once the lock is held, since another test file may have built
  * meanwhile. A lock left by a killed run is taken over after two minutes: no build takes that long.
  */
@@ -34,7 +37,10 @@ export function buildPackage(packageDir: string, isFresh: () => boolean = () => 
     }
   }
   try {
-    if (!isFresh()) execFileSync(process.execPath, [tsc, '-b', packageDir], { stdio: 'inherit' })
+    if (!isFresh()) {
+      execFileSync(process.execPath, [tsc, '-b', packageDir], { stdio: 'inherit' })
+      execFileSync(process.execPath, [bundle, packageDir], { stdio: ['ignore', 'ignore', 'inherit'] })
+    }
   } finally {
     rmSync(lock, { recursive: true, force: true })
   }

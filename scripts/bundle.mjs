@@ -1,0 +1,252 @@
+// Bundles the JavaScript of every public package in packages/* (cold-start budget, DESIGN.md):
+// Node loads each ESM file separately, and that per-file cost was most of our import time
+// (benchmarks/RESULTS.md, scenario 6). Run after `tsc -b`, which stays the type checker and
+// the author of every `.d.ts`; this script replaces the per-module `.js` files in dist/ with one
+// bundle per entry point (the `default` targets of `exports`, and `bin`) plus shared/lazy chunks.
+//
+//   node scripts/bundle.mjs                      every public package
+//   node scripts/bundle.mjs packages/chain ...   these and the @podcreds packages they depend on
+//
+// The bundles are built from src/ with TypeScript's own transpiler (ts.transpileModule, the
+// package's compiler options), not from tsc's emitted dist/*.js: once this script has deleted
+// those files, an incremental `tsc -b` re-emits only the files whose sources changed, so dist/
+// never again holds a complete per-module tree to bundle from. Reading src/ keeps `tsc -b`
+// incremental and every bundle current, whatever tsc emitted or skipped.
+//
+// Bundle rules: ESM for Node 20; every bare specifier external (third-party packages, other
+// @podcreds packages, node:*) so that lazily imported dependencies stay lazy and each package
+// keeps its own module instance; `splitting` so a package's own `import('./x.js')` becomes a
+// separate chunk loaded on demand; no minification and names kept (readable stack traces, and
+// class names as in the source: see restoreClassNames); the entry's
+// `#!/usr/bin/env node` line is kept. Output files are written only when their content changed,
+// each atomically (temp file + rename), since tests may import dist/ while another test builds.
+import { randomBytes } from 'node:crypto'
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import ts from 'typescript'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const packagesDir = join(root, 'packages')
+
+/** Public workspaces of packages/*, by package name. */
+function publicPackages() {
+  const out = new Map()
+  for (const name of readdirSync(packagesDir).sort()) {
+    const dir = join(packagesDir, name)
+    const file = join(dir, 'package.json')
+    if (!existsSync(file)) continue
+    const pkg = JSON.parse(readFileSync(file, 'utf8'))
+    if (pkg.private) continue
+    out.set(pkg.name, { dir, pkg })
+  }
+  return out
+}
+
+/** The packages named on the command line (directories) and the @podcreds packages they depend on. */
+function selected(all) {
+  const args = process.argv.slice(2)
+  if (args.length === 0) return [...all.values()]
+  const byDir = new Map([...all.values()].map((p) => [p.dir, p]))
+  const picked = new Set()
+  const visit = (p) => {
+    if (picked.has(p)) return
+    picked.add(p)
+    for (const dep of Object.keys({ ...p.pkg.dependencies, ...p.pkg.peerDependencies })) {
+      const d = all.get(dep)
+      if (d) visit(d)
+    }
+  }
+  for (const arg of args) {
+    const p = byDir.get(resolve(arg))
+    if (!p) throw new Error(`bundle: ${arg} is not a public package in packages/`)
+    visit(p)
+  }
+  return [...picked]
+}
+
+/** dist/ paths of the package's JavaScript entry points: `default` targets of exports, and bin. */
+function entryPoints(pkg) {
+  const found = new Set()
+  const walk = (value, key) => {
+    if (typeof value === 'string') {
+      if (key === 'default' || key === undefined) if (value.endsWith('.js')) found.add(value)
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, k.startsWith('.') ? undefined : k)
+    }
+  }
+  walk(pkg.exports)
+  if (typeof pkg.bin === 'string') found.add(pkg.bin)
+  else for (const target of Object.values(pkg.bin ?? {})) found.add(target)
+  return [...found].map((p) => p.replace(/^\.\//, '')).sort()
+}
+
+function compilerOptions(dir) {
+  const parsed = ts.getParsedCommandLineOfConfigFile(join(dir, 'tsconfig.json'), undefined, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+    },
+  })
+  if (!parsed) throw new Error(`bundle: cannot read ${dir}/tsconfig.json`)
+  return parsed.options
+}
+
+/** esbuild plugin: load .ts sources through TypeScript's transpiler (what tsc emits per file). */
+function typescriptLoader(options) {
+  const transpileOptions = {
+    ...options,
+    // Every package is "type": "module", for which tsc's NodeNext emit is ES module syntax;
+    // transpileModule cannot see package.json, so say it.
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    declaration: false,
+    isolatedDeclarations: false,
+    declarationMap: false,
+    composite: false,
+    incremental: false,
+    tsBuildInfoFile: undefined,
+    sourceMap: false,
+    inlineSourceMap: false,
+  }
+  return {
+    name: 'typescript',
+    setup(b) {
+      b.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+        const out = ts.transpileModule(readFileSync(args.path, 'utf8'), {
+          compilerOptions: transpileOptions,
+          fileName: args.path,
+          reportDiagnostics: true,
+        })
+        const errors = (out.diagnostics ?? []).map((d) => ({
+          text: ts.flattenDiagnosticMessageText(d.messageText, '\n'),
+        }))
+        return { contents: out.outputText, loader: 'js', errors }
+      })
+    },
+  }
+}
+
+/** Every file under dir (relative paths with '/'). */
+function filesUnder(dir, base = dir) {
+  if (!existsSync(dir)) return []
+  const out = []
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) out.push(...filesUnder(path, base))
+    else out.push(relative(base, path).split(sep).join('/'))
+  }
+  return out
+}
+
+function removeEmptyDirs(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue
+    const path = join(dir, entry.name)
+    removeEmptyDirs(path)
+    if (readdirSync(path).length === 0) rmdirSync(path)
+  }
+}
+
+/**
+ * In a bundle, esbuild writes a top-level `class X` whose body refers to X as
+ * `var X = class _X ...`, so `X.name` — and `new.target.name`, which CredentialsError assigns to
+ * err.name — would read `_X`. Put the source name back, as the static block keepNames would add,
+ * for these classes only. Any such class this pattern does not cover fails the build.
+ */
+function restoreClassNames(code, file) {
+  const fixed = code.replace(
+    /\bvar ([A-Za-z_$][\w$]*) = class (_\1\d*)((?: extends [A-Za-z_$][\w$.]*)?) \{/g,
+    (match, name) =>
+      `${match}\n  static {\n    Object.defineProperty(this, "name", { value: "${name}", configurable: true });\n  }`,
+  )
+  const missed =
+    /\bvar ([A-Za-z_$][\w$]*) = class (_\1\d*)\b(?![^{]*\{\n {2}static \{\n {4}Object\.defineProperty\(this, "name")/.exec(
+      fixed,
+    )
+  if (missed) throw new Error(`bundle: ${file}: cannot restore the name of class ${missed[1]}`)
+  return fixed
+}
+
+function writeIfChanged(path, contents) {
+  if (existsSync(path) && readFileSync(path).equals(contents)) return false
+  mkdirSync(dirname(path), { recursive: true })
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  writeFileSync(tmp, contents)
+  renameSync(tmp, path)
+  return true
+}
+
+async function bundlePackage({ dir, pkg }) {
+  const options = compilerOptions(dir)
+  const srcDir = options.rootDir ?? join(dir, 'src')
+  const distDir = options.outDir ?? join(dir, 'dist')
+  const entries = entryPoints(pkg).map((distPath) => {
+    const inDist = relative(distDir, join(dir, distPath))
+    if (inDist.startsWith('..'))
+      throw new Error(`bundle: ${pkg.name} entry ${distPath} is outside ${distDir}`)
+    const source = join(srcDir, inDist.replace(/\.js$/, '.ts'))
+    if (!existsSync(source)) throw new Error(`bundle: ${pkg.name} entry ${distPath} has no source ${source}`)
+    return source
+  })
+  const result = await build({
+    absWorkingDir: dir,
+    entryPoints: entries,
+    outbase: srcDir,
+    outdir: distDir,
+    chunkNames: 'chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    minify: false,
+    // Not keepNames: it wraps every function, closures included, in a name-defining call, which
+    // took a refreshing() provider from ~2.7 to ~6.8 kB of heap. The one name that changes
+    // without it is fixed by restoreClassNames().
+    keepNames: false,
+    sourcemap: false,
+    legalComments: 'inline',
+    charset: 'utf8',
+    write: false,
+    logLevel: 'silent',
+    plugins: [typescriptLoader(options)],
+  })
+  for (const w of result.warnings) console.warn(`bundle: ${pkg.name}: warning: ${w.text}`)
+
+  const written = new Set()
+  let changed = 0
+  for (const file of result.outputFiles) {
+    const rel = relative(distDir, file.path).split(sep).join('/')
+    written.add(rel)
+    const contents = /\.[cm]?js$/.test(rel) ? Buffer.from(restoreClassNames(file.text, rel)) : file.contents
+    if (writeIfChanged(file.path, Buffer.from(contents))) changed++
+  }
+  // tsc's per-module .js files (and chunks of an earlier bundle) are not used by any entry now.
+  let removed = 0
+  for (const rel of filesUnder(distDir)) {
+    if (/\.[cm]?js$/.test(rel) && !written.has(rel)) {
+      rmSync(join(distDir, rel), { force: true })
+      removed++
+    }
+  }
+  removeEmptyDirs(distDir)
+  const rel = relative(root, dir)
+  console.log(
+    `bundle: ${pkg.name} (${rel}): ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, ${written.size} file(s), ${changed} written, ${removed} removed`,
+  )
+}
+
+const all = publicPackages()
+for (const p of selected(all)) await bundlePackage(p)
