@@ -29,6 +29,7 @@ import {
   renameSync,
   rmdirSync,
   rmSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
@@ -178,8 +179,17 @@ function restoreClassNames(code, file) {
   return fixed
 }
 
+/**
+ * Writes atomically, and only when the content changed; an unchanged file still gets the current
+ * mtime, so "bundle older than src/" means the bundle step has not run since (the tests' freshness
+ * checks rely on it).
+ */
 function writeIfChanged(path, contents) {
-  if (existsSync(path) && readFileSync(path).equals(contents)) return false
+  if (existsSync(path) && readFileSync(path).equals(contents)) {
+    const now = new Date()
+    utimesSync(path, now, now)
+    return false
+  }
   mkdirSync(dirname(path), { recursive: true })
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   writeFileSync(tmp, contents)

@@ -163,10 +163,11 @@ export function builtCoreEntry(): string {
 
 function isStale(entry: string): boolean {
   if (!existsSync(entry)) return true
-  // tsc -b re-emits only changed files but always rewrites .tsbuildinfo: compare newest to newest.
+  // dist/index.js is the bundle (scripts/bundle.mjs), whose mtime the bundle step sets on every
+  // run, changed or not; a `tsc -b` alone rewrites .d.ts and .tsbuildinfo but not the bundle.
   const newest = (dir: string): number =>
     Math.max(
       ...readdirSync(dir, { recursive: true }).map((file) => statSync(join(dir, String(file))).mtimeMs),
     )
-  return newest(join(coreDir, 'src')) > newest(join(coreDir, 'dist'))
+  return newest(join(coreDir, 'src')) > statSync(entry).mtimeMs
 }
