@@ -3,7 +3,7 @@
 // The test script builds first; this makes `vitest run packages/<dir>` alone work too. Test files
 // run in parallel, so the build runs under a lock directory.
 import { execFileSync } from 'node:child_process'
-import { mkdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -44,4 +44,27 @@ export function buildPackage(packageDir: string, isFresh: () => boolean = () => 
   } finally {
     rmSync(lock, { recursive: true, force: true })
   }
+}
+
+const packagesDir = fileURLToPath(new URL('../../packages/', import.meta.url))
+
+/**
+ * Whether every package's dist/index.js bundle is at least as new as everything in its src/. The
+ * bundle step sets the bundles' mtime on every run, so this is false after a `tsc -b` alone (which
+ * leaves the bundles as they were) and after any source edit not yet built.
+ */
+export function bundlesAreFresh(): boolean {
+  for (const name of readdirSync(packagesDir)) {
+    const src = join(packagesDir, name, 'src')
+    const manifest = join(packagesDir, name, 'package.json')
+    if (!existsSync(src) || !existsSync(manifest)) continue
+    if ((JSON.parse(readFileSync(manifest, 'utf8')) as { private?: boolean }).private === true) continue
+    const entry = join(packagesDir, name, 'dist', 'index.js')
+    if (!existsSync(entry)) return false
+    const built = statSync(entry).mtimeMs
+    for (const file of readdirSync(src, { recursive: true })) {
+      if (statSync(join(src, String(file))).mtimeMs > built) return false
+    }
+  }
+  return true
 }

@@ -3,9 +3,22 @@
 // process with exactly the environment a test gives, collecting its output.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { buildPackage, bundlesAreFresh } from './build.js'
 
-/** The built CLI, as users run it (`npx tsc -b` builds it; the test script builds first). */
+/**
+ * The built CLI, as users run it (`pnpm build` builds it; the test script builds first). It is a
+ * bundle (scripts/bundle.mjs): `npx tsc -b` alone does not update it, so {@link runCli} rebuilds
+ * it first when any package's src/ is newer than its bundle.
+ */
 export const CLI_BIN: string = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url))
+
+let cliChecked = false
+
+function ensureCliBuilt(): void {
+  if (cliChecked) return
+  buildPackage(fileURLToPath(new URL('../../packages/cli', import.meta.url)), bundlesAreFresh)
+  cliChecked = true
+}
 
 export interface RunResult {
   code: number | null
@@ -71,6 +84,7 @@ export function runCli(
   env: NodeJS.ProcessEnv = {},
   options: Omit<RunOptions, 'env'> = {},
 ): Promise<RunResult> {
+  ensureCliBuilt()
   return runNode([CLI_BIN, ...args], {
     ...options,
     env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
