@@ -6,6 +6,8 @@
 //
 //   node scripts/bundle.mjs                      every public package
 //   node scripts/bundle.mjs packages/chain ...   these and the @podcreds packages they depend on
+//   node scripts/bundle.mjs --check              write nothing; exit 1 unless every dist/ holds
+//                                                exactly the bundles of the current src/ (gates)
 //
 // The bundles are built from src/ with TypeScript's own transpiler (ts.transpileModule, the
 // package's compiler options), not from tsc's emitted dist/*.js: once this script has deleted
@@ -56,7 +58,7 @@ function publicPackages() {
 
 /** The packages named on the command line (directories) and the @podcreds packages they depend on. */
 function selected(all) {
-  const args = process.argv.slice(2)
+  const args = process.argv.slice(2).filter((a) => a !== '--check')
   if (args.length === 0) return [...all.values()]
   const byDir = new Map([...all.values()].map((p) => [p.dir, p]))
   const picked = new Set()
@@ -236,27 +238,44 @@ async function bundlePackage({ dir, pkg }) {
   for (const w of result.warnings) console.warn(`bundle: ${pkg.name}: warning: ${w.text}`)
 
   const written = new Set()
+  const problems = []
   let changed = 0
   for (const file of result.outputFiles) {
     const rel = relative(distDir, file.path).split(sep).join('/')
     written.add(rel)
-    const contents = /\.[cm]?js$/.test(rel) ? Buffer.from(restoreClassNames(file.text, rel)) : file.contents
-    if (writeIfChanged(file.path, Buffer.from(contents))) changed++
+    const contents = Buffer.from(/\.[cm]?js$/.test(rel) ? restoreClassNames(file.text, rel) : file.contents)
+    if (check) {
+      if (!existsSync(file.path)) problems.push(`dist/${rel} is missing`)
+      else if (!readFileSync(file.path).equals(contents))
+        problems.push(`dist/${rel} is not the bundle of src/`)
+    } else if (writeIfChanged(file.path, contents)) changed++
   }
   // tsc's per-module .js files (and chunks of an earlier bundle) are not used by any entry now.
   let removed = 0
   for (const rel of filesUnder(distDir)) {
     if (/\.[cm]?js$/.test(rel) && !written.has(rel)) {
-      rmSync(join(distDir, rel), { force: true })
+      if (check) problems.push(`dist/${rel} is not part of the bundle`)
+      else rmSync(join(distDir, rel), { force: true })
       removed++
     }
   }
-  removeEmptyDirs(distDir)
   const rel = relative(root, dir)
+  if (check) {
+    for (const problem of problems) console.error(`bundle --check: ${pkg.name} (${rel}): ${problem}`)
+    return problems.length === 0
+  }
+  removeEmptyDirs(distDir)
   console.log(
     `bundle: ${pkg.name} (${rel}): ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, ${written.size} file(s), ${changed} written, ${removed} removed`,
   )
+  return true
 }
 
+const check = process.argv.includes('--check')
 const all = publicPackages()
-for (const p of selected(all)) await bundlePackage(p)
+let ok = true
+for (const p of selected(all)) ok = (await bundlePackage(p)) && ok
+if (!ok) {
+  console.error('bundle --check: dist/ does not hold the current bundles: run `pnpm build`')
+  process.exitCode = 1
+}

@@ -2,7 +2,9 @@
 // Packaging gates (issue 3, STYLE.md habit 10): for every public package under packages/, pack it
 // exactly as `pnpm publish` would (workspace: ranges rewritten, `files` applied), then lint the
 // tarball with publint in strict mode and check its types with @arethetypeswrong (attw).
-// Exits non-zero on any finding that is not accepted below. Needs a build first (`tsc -b`).
+// Exits non-zero on any finding that is not accepted below. Needs a build first (`pnpm build`:
+// `tsc -b`, then scripts/bundle.mjs); fails when dist/ does not hold the bundles of the current
+// sources (a `tsc -b` alone leaves tsc's per-module .js files there, which must not be packed).
 //
 // Both tools run in this process through their JS APIs: one TypeScript load for all packages
 // instead of one per `attw` CLI run (~4 s each on these machines).
@@ -88,6 +90,13 @@ async function main() {
   const unbuilt = packages.filter((p) => !existsSync(join(p.dir, 'dist')))
   if (unbuilt.length > 0) {
     console.error(`gates: not built: ${unbuilt.map((p) => p.name).join(', ')} (run \`pnpm build\` first)`)
+    process.exit(1)
+  }
+  const bundled = await run(process.execPath, [join(root, 'scripts', 'bundle.mjs'), '--check'], {
+    cwd: root,
+  }).catch((error) => error)
+  if (bundled instanceof Error) {
+    console.error(`gates: ${String(bundled.stderr).trim()}`)
     process.exit(1)
   }
   // Docs config should follow the package READMEs (see scripts/sync-typedoc.mjs). A stale
