@@ -18,8 +18,9 @@
 // Bundle rules: ESM for Node 20; every bare specifier external (third-party packages, other
 // @podcreds packages, node:*) so that lazily imported dependencies stay lazy and each package
 // keeps its own module instance; `splitting` so a package's own `import('./x.js')` becomes a
-// separate chunk loaded on demand; no minification and names kept (readable stack traces, and
-// class names as in the source: see restoreClassNames); the entry's
+// separate chunk loaded on demand; no minification (readable stack traces: esbuild renames only
+// top-level names that collide between a package's modules, e.g. the emulator's `list` → `list2`,
+// and class names stay as in the source: see restoreClassNames); the entry's
 // `#!/usr/bin/env node` line is kept. Output files are written only when their content changed,
 // each atomically (temp file + rename), since tests may import dist/ while another test builds.
 import { randomBytes } from 'node:crypto'
@@ -200,6 +201,7 @@ function writeIfChanged(path, contents) {
 }
 
 async function bundlePackage({ dir, pkg }) {
+  if (pkg.type !== 'module') throw new Error(`bundle: ${pkg.name} is not "type": "module"`)
   const options = compilerOptions(dir)
   const srcDir = options.rootDir ?? join(dir, 'src')
   const distDir = options.outDir ?? join(dir, 'dist')
