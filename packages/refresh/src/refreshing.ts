@@ -102,6 +102,525 @@ const defaultKeyOf = (identity: unknown): string | undefined => {
 
 const noop = (): void => {}
 
+const NO_SECRETS: readonly string[] = []
+
+/**
+ * The whole state of one engine, in one object. Memory (benchmarks scenario 8): processes may hold
+ * thousands of engines, so an engine is this object, its provider function (the hot path) and its
+ * timer callback; the logic lives in module-level functions taking the engine, and `refresh`,
+ * `invalidate`, `stats`, `close` are shared methods on the provider's prototype, not per-instance
+ * closures.
+ */
+class Engine<T extends ExpiringIdentity> {
+  readonly source: (props?: IdentityProperties) => Promise<T>
+  readonly clock: Clock
+  readonly random: Random
+  readonly configuredWindow: number | undefined
+  readonly configuredMandatory: number
+  readonly maxBackoff: number
+  readonly maxStaleness: number
+  readonly keyOf: (identity: T) => string | undefined
+  readonly logger: Logger | undefined
+  readonly onEvent: ((event: RefreshEvent) => void) | undefined
+  /** The timer callback, made once per engine by {@link refreshing}. */
+  onTimer: () => void = noop
+
+  // Rule 15: the hot path reads `hotUntil` and `hotPromise` only. Every state change below ends in
+  // `recompute()`, which keeps this invariant: while `clock.now() < hotUntil`, the right answer is
+  // the cached identity, at once, with nothing to start.
+  hotUntil = Number.NEGATIVE_INFINITY
+  hotPromise: Promise<T> | undefined = undefined
+  cached: T | undefined = undefined
+  cachedKey: string | undefined = undefined
+  expiresAt = Number.POSITIVE_INFINITY
+  mandatoryAt = Number.POSITIVE_INFINITY
+  windowMs: number | undefined = undefined
+  mandatoryMs: number | undefined = undefined
+  fetchedOnce = false
+  /** When the engine calls the source next on its own (refresh point or back-off). */
+  nextAttemptAt = Number.NEGATIVE_INFINITY
+  /** Until then, callers that would wait get an answer at once instead (rules 6, 8, 9, 10). */
+  backoffUntil = Number.NEGATIVE_INFINITY
+  /** Consecutive failed or unchanged source calls: the back-off exponent. */
+  streak = 0
+  /** The error of the last source call, while the engine is in back-off after it. */
+  currentError: unknown = undefined
+  invalidated = false
+  closed = false
+  timer: unknown = undefined
+  timerArmed = false
+  lastProps: Record<string, unknown> | undefined = undefined
+  callsAtLastFire = 0
+  /** Last time a timer fire saw that the engine had been called since the previous fire. */
+  activeAt = Number.NEGATIVE_INFINITY
+  lifetimeMs = 0
+
+  /** The source call in flight: resolves with what the source returned, rejects with its error. */
+  raw: Promise<T> | undefined = undefined
+  /** What callers waiting on `raw` get, decided when it settles (rules 5–8). */
+  flight: Promise<T> | undefined = undefined
+  /** Callers waiting on `flight`, to count stale answers (rule 8); set while a call is in flight. */
+  waiters: { n: number } | undefined = undefined
+
+  calls = 0
+  hits = 0
+  waits = 0
+  sourceCalls = 0
+  backgroundRefreshes = 0
+  failures = 0
+  unchanged = 0
+  servedStale = 0
+  lastError: RefreshErrorInfo | undefined = undefined
+
+  constructor(source: (props?: IdentityProperties) => Promise<T>, options: RefreshOptions<T>) {
+    this.source = source
+    this.clock = options.clock ?? systemClock
+    this.random = options.random ?? systemRandom
+    this.configuredWindow = options.refreshWindowMs
+    this.configuredMandatory = options.mandatoryWindowMs ?? DEFAULT_MANDATORY_WINDOW_MS
+    this.maxBackoff = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS
+    this.maxStaleness = options.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS
+    this.keyOf = options.keyOf ?? defaultKeyOf
+    this.logger = options.logger
+    this.onEvent = options.onEvent
+  }
+}
+
+// ---- events ----------------------------------------------------------------------------------
+function emit<T extends ExpiringIdentity>(e: Engine<T>, event: RefreshEvent): void {
+  const ch = refreshChannels()[event.type]
+  if (ch.hasSubscribers) ch.publish(event)
+  const onEvent = e.onEvent
+  if (onEvent !== undefined) {
+    try {
+      onEvent(event)
+    } catch {
+      // An observer must not break credential delivery.
+    }
+  }
+  const logger = e.logger
+  if (logger !== undefined) {
+    const { type, ...fields } = event
+    const log = type === 'failure' || type === 'stale' ? logger.warn : logger.debug
+    try {
+      log?.call(logger, `podcreds refresh: ${type}`, fields as Record<string, unknown>)
+    } catch {
+      // Same: logging is best effort.
+    }
+  }
+}
+
+function event<T extends ExpiringIdentity>(
+  e: Engine<T>,
+  type: RefreshEvent['type'],
+  now: number,
+): RefreshEvent {
+  const ev: RefreshEvent = { type, at: new Date(now) }
+  if (e.cachedKey !== undefined && defaultKeyOf(e.cached) === e.cachedKey) ev.keyId = redactKeyId(e.cachedKey)
+  if (e.cached !== undefined && Number.isFinite(e.expiresAt)) ev.expiresAt = new Date(e.expiresAt)
+  if (e.timerArmed && Number.isFinite(e.nextAttemptAt)) ev.nextRefreshAt = new Date(e.nextAttemptAt)
+  return ev
+}
+
+// ---- timer -----------------------------------------------------------------------------------
+function clearTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
+  if (e.timerArmed) {
+    e.clock.clearTimeout(e.timer)
+    e.timerArmed = false
+    e.timer = undefined
+  }
+}
+
+function arm<T extends ExpiringIdentity>(e: Engine<T>, at: number, now: number): void {
+  clearTimer(e)
+  // Identities without expiry are cached until invalidate(), with no timer (DESIGN.md).
+  if (e.closed || !Number.isFinite(at) || !Number.isFinite(e.expiresAt)) return
+  // No keepAlive: the system clock unrefs the timer, so it never keeps the process alive (rule 4).
+  e.timer = e.clock.setTimeout(e.onTimer, Math.max(0, at - now))
+  e.timerArmed = true
+}
+
+function onTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
+  e.timerArmed = false
+  e.timer = undefined
+  if (e.closed || e.raw !== undefined) return
+  const now = e.clock.now()
+  // Rule 4: a timer may fire early (the system clock caps delays at 2³¹−1 ms) or late (laptop
+  // sleep): trust the wall clock, not the timer.
+  if (now < e.nextAttemptAt) {
+    arm(e, e.nextAttemptAt, now)
+    return
+  }
+  // An engine nobody calls any more (created per request and dropped, say) must not refresh, or
+  // retry a dead source, forever: after two credential lifetimes without a call the timer stops.
+  // The next call finds the refresh point passed and starts a refresh (waiting only if the
+  // credentials are in the mandatory window or expired, as always).
+  if (e.calls !== e.callsAtLastFire) {
+    e.callsAtLastFire = e.calls
+    e.activeAt = now
+  } else if (now - e.activeAt > IDLE_LIFETIMES * e.lifetimeMs) return
+  start(e, 'background', now)
+}
+
+// ---- decisions -------------------------------------------------------------------------------
+function recompute<T extends ExpiringIdentity>(e: Engine<T>): void {
+  if (e.cached === undefined || e.invalidated) e.hotUntil = Number.NEGATIVE_INFINITY
+  else if (e.raw !== undefined) e.hotUntil = e.mandatoryAt
+  else e.hotUntil = Math.min(e.nextAttemptAt, e.mandatoryAt)
+}
+
+function backoffDelay<T extends ExpiringIdentity>(e: Engine<T>): number {
+  // Rule 6: the n-th delay is uniform in [d/2, d], d = min(maxBackoffMs, 1 s · 2ⁿ), n from 0.
+  const d = Math.min(e.maxBackoff, BASE_BACKOFF_MS * 2 ** Math.min(e.streak - 1, 40))
+  return uniform(e.random, d / 2, d)
+}
+
+function expiredError<T extends ExpiringIdentity>(e: Engine<T>, cause: unknown): CredentialsError {
+  return new CredentialsError(
+    `credentials expired at ${new Date(e.expiresAt).toISOString()} and the refresh failed` +
+      (cause instanceof CredentialsError ? ` (${cause.code})` : ''),
+    { code: 'ERR_CREDENTIALS_EXPIRED', retryable: true, cause },
+  )
+}
+
+/**
+ * The answer for a caller when the last source call failed with `error` (rules 6–9). Returns
+ * `undefined` to serve the cached identity (still valid, or stale within `maxStalenessMs`), or the
+ * error to raise.
+ */
+function failureAnswer<T extends ExpiringIdentity>(
+  e: Engine<T>,
+  error: unknown,
+  now: number,
+): { error: unknown } | undefined {
+  if (e.cached === undefined) return { error } // rule 9: nothing to fall back on
+  if (now < e.expiresAt) {
+    // Rule 7: a non-recoverable error is raised only in the mandatory window.
+    if (!isTransient(error) && now >= e.mandatoryAt) return { error }
+    return undefined
+  }
+  if (now < e.expiresAt + e.maxStaleness) return undefined
+  return { error: expiredError(e, error) }
+}
+
+function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: number): void {
+  clearTimer(e)
+  e.sourceCalls++
+  if (trigger === 'background') e.backgroundRefreshes++
+  const flightWaiters = { n: 0 }
+  e.waiters = flightWaiters
+  const startEvent = event(e, 'start', now)
+  startEvent.trigger = trigger
+  emit(e, startEvent)
+  let p: Promise<T>
+  try {
+    p = Promise.resolve(e.source(e.lastProps))
+  } catch (error) {
+    p = Promise.reject(error)
+  }
+  const r: Promise<T> = p.then(
+    (value) => {
+      try {
+        return accept(e, value, now)
+      } catch (error) {
+        // A throwing keyOf (user code) must not leave the engine stuck with a call "in flight".
+        if (e.raw === r) fail(e, error, now)
+        throw error
+      }
+    },
+    (error: unknown) => {
+      fail(e, error, now)
+      throw error
+    },
+  )
+  const f = r.then(
+    (value) => value,
+    (error: unknown) => {
+      const answer = failureAnswer(e, error, e.clock.now())
+      if (answer === undefined) {
+        if (e.clock.now() >= e.expiresAt) e.servedStale += flightWaiters.n
+        return e.cached as T
+      }
+      throw answer.error
+    },
+  )
+  // Background refreshes may fail with nobody listening; that is reported through stats and
+  // events, never as an unhandled rejection.
+  r.catch(noop)
+  f.catch(noop)
+  e.raw = r
+  e.flight = f
+  recompute(e)
+}
+
+function finish<T extends ExpiringIdentity>(e: Engine<T>): void {
+  e.raw = undefined
+  e.flight = undefined
+  // Nobody can join a finished call; its handlers hold their own counter.
+  e.waiters = undefined
+}
+
+function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: number): T {
+  const now = e.clock.now()
+  const expiration = (value as { expiration?: unknown } | null)?.expiration
+  if (typeof value !== 'object' || value === null) {
+    const error = new CredentialsError('the credential source returned no identity', {
+      code: 'ERR_RESPONSE_INVALID',
+      retryable: true,
+    })
+    fail(e, error, startedAt)
+    throw error
+  }
+  if (expiration !== undefined && !(expiration instanceof Date && Number.isFinite(expiration.getTime()))) {
+    const error = new CredentialsError('the credential source returned an invalid expiration', {
+      code: 'ERR_RESPONSE_INVALID',
+      retryable: true,
+    })
+    fail(e, error, startedAt)
+    throw error
+  }
+  const newExpiresAt = expiration instanceof Date ? expiration.getTime() : Number.POSITIVE_INFINITY
+  // Rule 11: already-expired credentials from the source are a failed refresh.
+  if (newExpiresAt <= now) {
+    const error = new CredentialsError(
+      `the credential source returned credentials that expired at ${new Date(newExpiresAt).toISOString()}`,
+      { code: 'ERR_CREDENTIALS_EXPIRED', retryable: true },
+    )
+    fail(e, error, startedAt)
+    throw error
+  }
+  const key = e.keyOf(value)
+  const same =
+    e.cached !== undefined &&
+    (key !== undefined ? key === e.cachedKey : value === e.cached) &&
+    newExpiresAt <= e.expiresAt &&
+    now < e.expiresAt
+  finish(e)
+  if (same) {
+    // Rule 10: "refreshed" but the same credentials (the Pod Identity agent caches per token).
+    // Keep ours; try again halfway to the latest refresh point, then with the rule-6 back-off.
+    e.unchanged++
+    e.streak++
+    const target = e.expiresAt - (e.windowMs ?? 0) / 2
+    const delay = Math.max(uniform(e.random, 0.4, 0.6) * (target - now), backoffDelay(e))
+    e.nextAttemptAt = now + Math.round(delay)
+    e.backoffUntil = e.nextAttemptAt
+    e.currentError = undefined
+    arm(e, e.nextAttemptAt, now)
+    recompute(e)
+    const ev = event(e, 'unchanged', now)
+    ev.durationMs = now - startedAt
+    ev.attempt = e.streak
+    emit(e, ev)
+    return e.cached as T
+  }
+  e.cached = value
+  e.cachedKey = key
+  e.hotPromise = Promise.resolve(value)
+  e.expiresAt = newExpiresAt
+  e.invalidated = false
+  e.streak = 0
+  e.currentError = undefined
+  e.backoffUntil = Number.NEGATIVE_INFINITY
+  if (!e.fetchedOnce) {
+    e.callsAtLastFire = e.calls
+    e.activeAt = now
+  }
+  if (Number.isFinite(e.expiresAt)) {
+    // Scheduling looks at most SCHEDULING_HORIZON_MS ahead: credentials claiming to last for years
+    // (a misconfigured source, a clock far off) are accepted but refreshed within a week, so a
+    // revoked or rotated set never lives on for that long (issue #11).
+    const horizon = Math.min(e.expiresAt, now + SCHEDULING_HORIZON_MS)
+    const lifetime = horizon - now
+    e.lifetimeMs = lifetime
+    // Rule 2, the window clamped to the lifetime (it is unknown at construction). The mandatory
+    // window stays inside the second half of the advisory one, so every refresh point lies
+    // before it and a caller never has to wait for a refresh that is simply due.
+    const w = Math.min(e.configuredWindow ?? advisoryWindowFor(lifetime), lifetime)
+    const m = Math.min(e.configuredMandatory, w / 2)
+    e.windowMs = w
+    e.mandatoryMs = m
+    e.mandatoryAt = e.expiresAt - m
+    // Rule 3: jittered per fetch in [expiry − W, expiry − W/2]; the first refresh of an engine is
+    // spread over [fetch + lifetime/4, expiry − W/2] so a fleet started together never phase-locks.
+    // The lower bound never comes before fetch + lifetime/4 either: a window as long as the
+    // lifetime would otherwise allow a refresh right after the fetch.
+    const lo = Math.max(e.fetchedOnce ? horizon - w : 0, now + lifetime / 4)
+    e.nextAttemptAt = Math.round(uniform(e.random, lo, horizon - w / 2))
+  } else {
+    e.windowMs = undefined
+    e.mandatoryMs = undefined
+    e.mandatoryAt = Number.POSITIVE_INFINITY
+    e.nextAttemptAt = Number.POSITIVE_INFINITY
+  }
+  e.fetchedOnce = true
+  arm(e, e.nextAttemptAt, now)
+  recompute(e)
+  const ev = event(e, 'success', now)
+  ev.durationMs = now - startedAt
+  emit(e, ev)
+  return value
+}
+
+function fail<T extends ExpiringIdentity>(e: Engine<T>, error: unknown, startedAt: number): void {
+  const now = e.clock.now()
+  finish(e)
+  e.failures++
+  e.streak++
+  e.currentError = error
+  // The secrets of the identity we hold, computed here rather than kept per engine.
+  e.lastError = describeError(error, now, e.cached === undefined ? NO_SECRETS : secretsOf(e.cached))
+  if (e.cached === undefined) {
+    // Rule 9: cache the error for a jittered 1–5 s; no timer, the next caller retries.
+    e.nextAttemptAt = now + Math.round(uniform(e.random, ERROR_CACHE_MIN_MS, ERROR_CACHE_MAX_MS))
+  } else if (isTransient(error)) {
+    e.nextAttemptAt = now + Math.round(backoffDelay(e))
+  } else {
+    // Rule 7: non-recoverable — retry at the back-off cap, someone may be fixing the policy.
+    e.nextAttemptAt = now + Math.round(uniform(e.random, e.maxBackoff / 2, e.maxBackoff))
+  }
+  e.backoffUntil = e.nextAttemptAt
+  if (e.cached !== undefined) arm(e, e.nextAttemptAt, now)
+  recompute(e)
+  const ev = event(e, 'failure', now)
+  ev.durationMs = now - startedAt
+  ev.attempt = e.streak
+  ev.error = e.lastError
+  emit(e, ev)
+  if (e.cached !== undefined && now >= e.expiresAt && now < e.expiresAt + e.maxStaleness) {
+    const s = event(e, 'stale', now)
+    s.error = e.lastError
+    emit(e, s)
+  }
+}
+
+// ---- the provider ----------------------------------------------------------------------------
+function slow<T extends ExpiringIdentity>(
+  e: Engine<T>,
+  props: Record<string, unknown> | undefined,
+): Promise<T> {
+  const now = e.clock.now()
+  e.calls++
+  if (props !== undefined) e.lastProps = props
+  if (e.flight !== undefined && (e.cached === undefined || e.invalidated || now >= e.mandatoryAt)) {
+    // Rules 1 and 5: wait on the source call in flight, never on a timer.
+    e.waits++
+    e.waiters!.n++
+    return e.flight
+  }
+  if (e.cached === undefined) {
+    if (now < e.backoffUntil) return Promise.reject(e.currentError) // rule 9: the cached error
+    start(e, 'initial', now)
+    e.waits++
+    e.waiters!.n++
+    return e.flight!
+  }
+  if (!e.invalidated && now < e.mandatoryAt) {
+    // Rule 4: outside the mandatory window nobody waits; a refresh point that passed without its
+    // timer firing (a late timer, a closed or idle engine) starts the refresh in the background.
+    if (e.flight === undefined && now >= e.nextAttemptAt) start(e, 'background', now)
+    e.hits++
+    return e.hotPromise!
+  }
+  if (now >= e.backoffUntil || (e.currentError === undefined && now >= e.expiresAt)) {
+    // Rules 5 and 12: inside the mandatory window, after expiry, or invalidated.
+    start(e, e.invalidated ? 'invalidated' : 'blocking', now)
+    e.waits++
+    e.waiters!.n++
+    return e.flight!
+  }
+  // In back-off after a failed or unchanged source call: answer at once (rule 8: a caller
+  // never waits longer than one source attempt; rule 6: the source's load stays bounded).
+  const answer = e.currentError === undefined ? undefined : failureAnswer(e, e.currentError, now)
+  if (answer !== undefined) return Promise.reject(answer.error)
+  e.hits++
+  if (now >= e.expiresAt) {
+    e.servedStale++
+    return Promise.resolve(e.cached)
+  }
+  return e.hotPromise!
+}
+
+/**
+ * Each provider's engine, for the shared methods below. A WeakMap, not a property on the provider:
+ * the engine holds the credentials, and nothing reachable from the provider (`util.inspect` with
+ * `showHidden`, say) may show them.
+ */
+const engines = new WeakMap<object, Engine<ExpiringIdentity>>()
+
+function engineOf(provider: unknown): Engine<ExpiringIdentity> {
+  const e = typeof provider === 'function' ? engines.get(provider) : undefined
+  if (e === undefined)
+    throw new TypeError(
+      'refresh(), invalidate(), stats() and close() must be called on a refreshing() provider',
+    )
+  return e
+}
+
+function refreshMethod(this: unknown): Promise<ExpiringIdentity> {
+  const e = engineOf(this)
+  if (e.raw === undefined) start(e, 'forced', e.clock.now())
+  return e.raw!
+}
+
+function invalidateMethod(this: unknown, key?: string): void {
+  const e = engineOf(this)
+  if (e.cached === undefined) return
+  if (key !== undefined && key !== e.cachedKey) return // credentials already replaced
+  // A key AWS rejected must not be served through a rule-10 back-off (the source last answered
+  // "unchanged"): the first invalidation of a key lifts that back-off once, so the next caller
+  // asks the source again. A failure back-off stays (rule 6 bounds the load on a sick source),
+  // and so does a back-off after a repeated invalidation of the same key.
+  if (!e.invalidated && e.currentError === undefined) e.backoffUntil = Number.NEGATIVE_INFINITY
+  e.invalidated = true
+  recompute(e)
+}
+
+function statsMethod(this: unknown): RefreshStats {
+  const e = engineOf(this)
+  const s: RefreshStats = {
+    calls: e.calls,
+    hits: e.hits,
+    waits: e.waits,
+    sourceCalls: e.sourceCalls,
+    backgroundRefreshes: e.backgroundRefreshes,
+    failures: e.failures,
+    unchanged: e.unchanged,
+    servedStale: e.servedStale,
+    refreshing: e.raw !== undefined,
+    closed: e.closed,
+  }
+  if (e.cached !== undefined && Number.isFinite(e.expiresAt)) s.expiresAt = new Date(e.expiresAt)
+  if (e.timerArmed && Number.isFinite(e.nextAttemptAt)) s.nextRefreshAt = new Date(e.nextAttemptAt)
+  if (e.windowMs !== undefined) s.refreshWindowMs = e.windowMs
+  if (e.mandatoryMs !== undefined) s.mandatoryWindowMs = e.mandatoryMs
+  if (e.lastError !== undefined) s.lastError = { ...e.lastError }
+  return s
+}
+
+function closeMethod(this: unknown): void {
+  const e = engineOf(this)
+  e.closed = true
+  clearTimer(e)
+}
+
+/**
+ * The prototype of every provider: `Function.prototype` plus the shared methods, made on the first
+ * `refreshing()` call (import-time work is zero). Own properties assigned to a provider (a wrapper
+ * replacing `close`, say) still shadow these.
+ */
+let providerProto: object | undefined
+
+function makeProviderProto(): object {
+  const proto: Record<PropertyKey, unknown> = Object.create(Function.prototype)
+  proto.refresh = refreshMethod
+  proto.invalidate = invalidateMethod
+  proto.stats = statsMethod
+  proto.close = closeMethod
+  proto[Symbol.dispose] = closeMethod
+  return proto
+}
+
 /**
  * Wraps a source in the podcreds refresh engine: single-flight, refreshed in the background at a
  * jittered point before expiry (the first one phase-spread over most of a lifetime), exponential
@@ -140,459 +659,20 @@ export function refreshing<T extends ExpiringIdentity>(
   if (options.onEvent !== undefined && typeof options.onEvent !== 'function')
     throw new TypeError('onEvent must be a function (event) => void')
 
-  const clock = options.clock ?? systemClock
-  const random = options.random ?? systemRandom
-  const configuredWindow = options.refreshWindowMs
-  const configuredMandatory = options.mandatoryWindowMs ?? DEFAULT_MANDATORY_WINDOW_MS
-  const maxBackoff = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS
-  const maxStaleness = options.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS
-  const keyOf: (identity: T) => string | undefined = options.keyOf ?? defaultKeyOf
-  const logger = options.logger
-  const onEvent = options.onEvent
-  const channels = refreshChannels()
-
-  // ---- state ---------------------------------------------------------------------------------
-  // Rule 15: the hot path reads `hotUntil` and `hotPromise` only. Every state change below ends in
-  // `recompute()`, which keeps this invariant: while `clock.now() < hotUntil`, the right answer is
-  // the cached identity, at once, with nothing to start.
-  let hotUntil = Number.NEGATIVE_INFINITY
-  let hotPromise: Promise<T> | undefined
-  let cached: T | undefined
-  let cachedKey: string | undefined
-  let secrets: string[] = []
-  let expiresAt = Number.POSITIVE_INFINITY
-  let mandatoryAt = Number.POSITIVE_INFINITY
-  let windowMs: number | undefined
-  let mandatoryMs: number | undefined
-  let fetchedOnce = false
-  /** When the engine calls the source next on its own (refresh point or back-off). */
-  let nextAttemptAt = Number.NEGATIVE_INFINITY
-  /** Until then, callers that would wait get an answer at once instead (rules 6, 8, 9, 10). */
-  let backoffUntil = Number.NEGATIVE_INFINITY
-  /** Consecutive failed or unchanged source calls: the back-off exponent. */
-  let streak = 0
-  /** The error of the last source call, while the engine is in back-off after it. */
-  let currentError: unknown
-  let invalidated = false
-  let closed = false
-  let timer: unknown
-  let timerArmed = false
-  let lastProps: Record<string, unknown> | undefined
-  let callsAtLastFire = 0
-  /** Last time a timer fire saw that the engine had been called since the previous fire. */
-  let activeAt = Number.NEGATIVE_INFINITY
-  let lifetimeMs = 0
-
-  /** The source call in flight: resolves with what the source returned, rejects with its error. */
-  let raw: Promise<T> | undefined
-  /** What callers waiting on `raw` get, decided when it settles (rules 5–8). */
-  let flight: Promise<T> | undefined
-  /** Callers waiting on `flight`, to count stale answers (rule 8). */
-  let waiters = { n: 0 }
-
-  let calls = 0
-  let hits = 0
-  let waits = 0
-  let sourceCalls = 0
-  let backgroundRefreshes = 0
-  let failures = 0
-  let unchanged = 0
-  let servedStale = 0
-  let lastError: RefreshErrorInfo | undefined
-
-  // ---- events --------------------------------------------------------------------------------
-  function emit(event: RefreshEvent): void {
-    const ch = channels[event.type]
-    if (ch.hasSubscribers) ch.publish(event)
-    if (onEvent !== undefined) {
-      try {
-        onEvent(event)
-      } catch {
-        // An observer must not break credential delivery.
-      }
-    }
-    if (logger !== undefined) {
-      const { type, ...fields } = event
-      const log = type === 'failure' || type === 'stale' ? logger.warn : logger.debug
-      try {
-        log?.call(logger, `podcreds refresh: ${type}`, fields as Record<string, unknown>)
-      } catch {
-        // Same: logging is best effort.
-      }
-    }
-  }
-
-  function event(type: RefreshEvent['type'], now: number): RefreshEvent {
-    const e: RefreshEvent = { type, at: new Date(now) }
-    if (cachedKey !== undefined && defaultKeyOf(cached) === cachedKey) e.keyId = redactKeyId(cachedKey)
-    if (cached !== undefined && Number.isFinite(expiresAt)) e.expiresAt = new Date(expiresAt)
-    if (timerArmed && Number.isFinite(nextAttemptAt)) e.nextRefreshAt = new Date(nextAttemptAt)
-    return e
-  }
-
-  // ---- timer ---------------------------------------------------------------------------------
-  function clearTimer(): void {
-    if (timerArmed) {
-      clock.clearTimeout(timer)
-      timerArmed = false
-      timer = undefined
-    }
-  }
-
-  function arm(at: number, now: number): void {
-    clearTimer()
-    // Identities without expiry are cached until invalidate(), with no timer (DESIGN.md).
-    if (closed || !Number.isFinite(at) || !Number.isFinite(expiresAt)) return
-    // No keepAlive: the system clock unrefs the timer, so it never keeps the process alive (rule 4).
-    timer = clock.setTimeout(onTimer, Math.max(0, at - now))
-    timerArmed = true
-  }
-
-  function onTimer(): void {
-    timerArmed = false
-    timer = undefined
-    if (closed || raw !== undefined) return
-    const now = clock.now()
-    // Rule 4: a timer may fire early (the system clock caps delays at 2³¹−1 ms) or late (laptop
-    // sleep): trust the wall clock, not the timer.
-    if (now < nextAttemptAt) {
-      arm(nextAttemptAt, now)
-      return
-    }
-    // An engine nobody calls any more (created per request and dropped, say) must not refresh, or
-    // retry a dead source, forever: after two credential lifetimes without a call the timer stops.
-    // The next call finds the refresh point passed and starts a refresh (waiting only if the
-    // credentials are in the mandatory window or expired, as always).
-    if (calls !== callsAtLastFire) {
-      callsAtLastFire = calls
-      activeAt = now
-    } else if (now - activeAt > IDLE_LIFETIMES * lifetimeMs) return
-    start('background', now)
-  }
-
-  // ---- decisions -----------------------------------------------------------------------------
-  function recompute(): void {
-    if (cached === undefined || invalidated) hotUntil = Number.NEGATIVE_INFINITY
-    else if (raw !== undefined) hotUntil = mandatoryAt
-    else hotUntil = Math.min(nextAttemptAt, mandatoryAt)
-  }
-
-  function backoffDelay(): number {
-    // Rule 6: the n-th delay is uniform in [d/2, d], d = min(maxBackoffMs, 1 s · 2ⁿ), n from 0.
-    const d = Math.min(maxBackoff, BASE_BACKOFF_MS * 2 ** Math.min(streak - 1, 40))
-    return uniform(random, d / 2, d)
-  }
-
-  function expiredError(cause: unknown): CredentialsError {
-    return new CredentialsError(
-      `credentials expired at ${new Date(expiresAt).toISOString()} and the refresh failed` +
-        (cause instanceof CredentialsError ? ` (${cause.code})` : ''),
-      { code: 'ERR_CREDENTIALS_EXPIRED', retryable: true, cause },
-    )
-  }
-
-  /**
-   * The answer for a caller when the last source call failed with `error` (rules 6–9). Returns
-   * `undefined` to serve the cached identity (still valid, or stale within `maxStalenessMs`), or the
-   * error to raise.
-   */
-  function failureAnswer(error: unknown, now: number): { error: unknown } | undefined {
-    if (cached === undefined) return { error } // rule 9: nothing to fall back on
-    if (now < expiresAt) {
-      // Rule 7: a non-recoverable error is raised only in the mandatory window.
-      if (!isTransient(error) && now >= mandatoryAt) return { error }
-      return undefined
-    }
-    if (now < expiresAt + maxStaleness) return undefined
-    return { error: expiredError(error) }
-  }
-
-  function start(trigger: Trigger, now: number): void {
-    clearTimer()
-    sourceCalls++
-    if (trigger === 'background') backgroundRefreshes++
-    const flightWaiters = { n: 0 }
-    waiters = flightWaiters
-    const startEvent = event('start', now)
-    startEvent.trigger = trigger
-    emit(startEvent)
-    let p: Promise<T>
-    try {
-      p = Promise.resolve(source(lastProps))
-    } catch (error) {
-      p = Promise.reject(error)
-    }
-    const r: Promise<T> = p.then(
-      (value) => {
-        try {
-          return accept(value, now)
-        } catch (error) {
-          // A throwing keyOf (user code) must not leave the engine stuck with a call "in flight".
-          if (raw === r) fail(error, now)
-          throw error
-        }
-      },
-      (error: unknown) => {
-        fail(error, now)
-        throw error
-      },
-    )
-    const f = r.then(
-      (value) => value,
-      (error: unknown) => {
-        const answer = failureAnswer(error, clock.now())
-        if (answer === undefined) {
-          if (clock.now() >= expiresAt) servedStale += flightWaiters.n
-          return cached as T
-        }
-        throw answer.error
-      },
-    )
-    // Background refreshes may fail with nobody listening; that is reported through stats and
-    // events, never as an unhandled rejection.
-    r.catch(noop)
-    f.catch(noop)
-    raw = r
-    flight = f
-    recompute()
-  }
-
-  function finish(): void {
-    raw = undefined
-    flight = undefined
-  }
-
-  function accept(value: T, startedAt: number): T {
-    const now = clock.now()
-    const expiration = (value as { expiration?: unknown } | null)?.expiration
-    if (typeof value !== 'object' || value === null) {
-      const error = new CredentialsError('the credential source returned no identity', {
-        code: 'ERR_RESPONSE_INVALID',
-        retryable: true,
-      })
-      fail(error, startedAt)
-      throw error
-    }
-    if (expiration !== undefined && !(expiration instanceof Date && Number.isFinite(expiration.getTime()))) {
-      const error = new CredentialsError('the credential source returned an invalid expiration', {
-        code: 'ERR_RESPONSE_INVALID',
-        retryable: true,
-      })
-      fail(error, startedAt)
-      throw error
-    }
-    const newExpiresAt = expiration instanceof Date ? expiration.getTime() : Number.POSITIVE_INFINITY
-    // Rule 11: already-expired credentials from the source are a failed refresh.
-    if (newExpiresAt <= now) {
-      const error = new CredentialsError(
-        `the credential source returned credentials that expired at ${new Date(newExpiresAt).toISOString()}`,
-        { code: 'ERR_CREDENTIALS_EXPIRED', retryable: true },
-      )
-      fail(error, startedAt)
-      throw error
-    }
-    const key = keyOf(value)
-    const same =
-      cached !== undefined &&
-      (key !== undefined ? key === cachedKey : value === cached) &&
-      newExpiresAt <= expiresAt &&
-      now < expiresAt
-    finish()
-    if (same) {
-      // Rule 10: "refreshed" but the same credentials (the Pod Identity agent caches per token).
-      // Keep ours; try again halfway to the latest refresh point, then with the rule-6 back-off.
-      unchanged++
-      streak++
-      const target = expiresAt - (windowMs ?? 0) / 2
-      const delay = Math.max(uniform(random, 0.4, 0.6) * (target - now), backoffDelay())
-      nextAttemptAt = now + Math.round(delay)
-      backoffUntil = nextAttemptAt
-      currentError = undefined
-      arm(nextAttemptAt, now)
-      recompute()
-      const e = event('unchanged', now)
-      e.durationMs = now - startedAt
-      e.attempt = streak
-      emit(e)
-      return cached as T
-    }
-    cached = value
-    cachedKey = key
-    secrets = secretsOf(value)
-    hotPromise = Promise.resolve(value)
-    expiresAt = newExpiresAt
-    invalidated = false
-    streak = 0
-    currentError = undefined
-    backoffUntil = Number.NEGATIVE_INFINITY
-    if (!fetchedOnce) {
-      callsAtLastFire = calls
-      activeAt = now
-    }
-    if (Number.isFinite(expiresAt)) {
-      // Scheduling looks at most SCHEDULING_HORIZON_MS ahead: credentials claiming to last for years
-      // (a misconfigured source, a clock far off) are accepted but refreshed within a week, so a
-      // revoked or rotated set never lives on for that long (issue #11).
-      const horizon = Math.min(expiresAt, now + SCHEDULING_HORIZON_MS)
-      const lifetime = horizon - now
-      lifetimeMs = lifetime
-      // Rule 2, the window clamped to the lifetime (it is unknown at construction). The mandatory
-      // window stays inside the second half of the advisory one, so every refresh point lies
-      // before it and a caller never has to wait for a refresh that is simply due.
-      const w = Math.min(configuredWindow ?? advisoryWindowFor(lifetime), lifetime)
-      const m = Math.min(configuredMandatory, w / 2)
-      windowMs = w
-      mandatoryMs = m
-      mandatoryAt = expiresAt - m
-      // Rule 3: jittered per fetch in [expiry − W, expiry − W/2]; the first refresh of an engine is
-      // spread over [fetch + lifetime/4, expiry − W/2] so a fleet started together never phase-locks.
-      // The lower bound never comes before fetch + lifetime/4 either: a window as long as the
-      // lifetime would otherwise allow a refresh right after the fetch.
-      const lo = Math.max(fetchedOnce ? horizon - w : 0, now + lifetime / 4)
-      nextAttemptAt = Math.round(uniform(random, lo, horizon - w / 2))
-    } else {
-      windowMs = undefined
-      mandatoryMs = undefined
-      mandatoryAt = Number.POSITIVE_INFINITY
-      nextAttemptAt = Number.POSITIVE_INFINITY
-    }
-    fetchedOnce = true
-    arm(nextAttemptAt, now)
-    recompute()
-    const e = event('success', now)
-    e.durationMs = now - startedAt
-    emit(e)
-    return value
-  }
-
-  function fail(error: unknown, startedAt: number): void {
-    const now = clock.now()
-    finish()
-    failures++
-    streak++
-    currentError = error
-    lastError = describeError(error, now, secrets)
-    if (cached === undefined) {
-      // Rule 9: cache the error for a jittered 1–5 s; no timer, the next caller retries.
-      nextAttemptAt = now + Math.round(uniform(random, ERROR_CACHE_MIN_MS, ERROR_CACHE_MAX_MS))
-    } else if (isTransient(error)) {
-      nextAttemptAt = now + Math.round(backoffDelay())
-    } else {
-      // Rule 7: non-recoverable — retry at the back-off cap, someone may be fixing the policy.
-      nextAttemptAt = now + Math.round(uniform(random, maxBackoff / 2, maxBackoff))
-    }
-    backoffUntil = nextAttemptAt
-    if (cached !== undefined) arm(nextAttemptAt, now)
-    recompute()
-    const e = event('failure', now)
-    e.durationMs = now - startedAt
-    e.attempt = streak
-    e.error = lastError
-    emit(e)
-    if (cached !== undefined && now >= expiresAt && now < expiresAt + maxStaleness) {
-      const s = event('stale', now)
-      s.error = lastError
-      emit(s)
-    }
-  }
-
-  // ---- the provider --------------------------------------------------------------------------
-  function slow(props: Record<string, unknown> | undefined): Promise<T> {
-    const now = clock.now()
-    calls++
-    if (props !== undefined) lastProps = props
-    if (flight !== undefined && (cached === undefined || invalidated || now >= mandatoryAt)) {
-      // Rules 1 and 5: wait on the source call in flight, never on a timer.
-      waits++
-      waiters.n++
-      return flight
-    }
-    if (cached === undefined) {
-      if (now < backoffUntil) return Promise.reject(currentError) // rule 9: the cached error
-      start('initial', now)
-      waits++
-      waiters.n++
-      return flight!
-    }
-    if (!invalidated && now < mandatoryAt) {
-      // Rule 4: outside the mandatory window nobody waits; a refresh point that passed without its
-      // timer firing (a late timer, a closed or idle engine) starts the refresh in the background.
-      if (flight === undefined && now >= nextAttemptAt) start('background', now)
-      hits++
-      return hotPromise!
-    }
-    if (now >= backoffUntil || (currentError === undefined && now >= expiresAt)) {
-      // Rules 5 and 12: inside the mandatory window, after expiry, or invalidated.
-      start(invalidated ? 'invalidated' : 'blocking', now)
-      waits++
-      waiters.n++
-      return flight!
-    }
-    // In back-off after a failed or unchanged source call: answer at once (rule 8: a caller
-    // never waits longer than one source attempt; rule 6: the source's load stays bounded).
-    const answer = currentError === undefined ? undefined : failureAnswer(currentError, now)
-    if (answer !== undefined) return Promise.reject(answer.error)
-    hits++
-    if (now >= expiresAt) {
-      servedStale++
-      return Promise.resolve(cached)
-    }
-    return hotPromise!
-  }
-
-  const provider = ((props?: IdentityProperties): Promise<T> => {
+  const e = new Engine(source, options)
+  // Both closures share one context holding `e`.
+  e.onTimer = () => onTimer(e)
+  const provider = (props?: IdentityProperties): Promise<T> => {
     // Rule 15, the hot path: one clock read and comparison, then the already-resolved promise.
-    if (clock.now() < hotUntil) {
-      calls++
-      hits++
-      return hotPromise!
+    if (e.clock.now() < e.hotUntil) {
+      e.calls++
+      e.hits++
+      return e.hotPromise!
     }
-    return slow(props)
-  }) as RefreshingProvider<T>
-
-  provider.refresh = (): Promise<T> => {
-    if (raw === undefined) start('forced', clock.now())
-    return raw!
+    return slow(e, props)
   }
-
-  provider.invalidate = (key?: string): void => {
-    if (cached === undefined) return
-    if (key !== undefined && key !== cachedKey) return // credentials already replaced
-    // A key AWS rejected must not be served through a rule-10 back-off (the source last answered
-    // "unchanged"): the first invalidation of a key lifts that back-off once, so the next caller
-    // asks the source again. A failure back-off stays (rule 6 bounds the load on a sick source),
-    // and so does a back-off after a repeated invalidation of the same key.
-    if (!invalidated && currentError === undefined) backoffUntil = Number.NEGATIVE_INFINITY
-    invalidated = true
-    recompute()
-  }
-
-  provider.stats = (): RefreshStats => {
-    const s: RefreshStats = {
-      calls,
-      hits,
-      waits,
-      sourceCalls,
-      backgroundRefreshes,
-      failures,
-      unchanged,
-      servedStale,
-      refreshing: raw !== undefined,
-      closed,
-    }
-    if (cached !== undefined && Number.isFinite(expiresAt)) s.expiresAt = new Date(expiresAt)
-    if (timerArmed && Number.isFinite(nextAttemptAt)) s.nextRefreshAt = new Date(nextAttemptAt)
-    if (windowMs !== undefined) s.refreshWindowMs = windowMs
-    if (mandatoryMs !== undefined) s.mandatoryWindowMs = mandatoryMs
-    if (lastError !== undefined) s.lastError = { ...lastError }
-    return s
-  }
-
-  provider.close = (): void => {
-    closed = true
-    clearTimer()
-  }
-  provider[Symbol.dispose] = provider.close
-
-  return provider
+  engines.set(provider, e as unknown as Engine<ExpiringIdentity>)
+  providerProto ??= makeProviderProto()
+  Object.setPrototypeOf(provider, providerProto)
+  return provider as RefreshingProvider<T>
 }
