@@ -104,6 +104,46 @@ const noop = (): void => {}
 
 const NO_SECRETS: readonly string[] = []
 
+/** The options an engine reads after construction, besides `source` and `clock`. */
+interface Settings<T> {
+  readonly random: Random
+  readonly configuredWindow: number | undefined
+  readonly configuredMandatory: number
+  readonly maxBackoff: number
+  readonly maxStaleness: number
+  readonly keyOf: (identity: T) => string | undefined
+  readonly logger: Logger | undefined
+  readonly onEvent: ((event: RefreshEvent) => void) | undefined
+}
+
+let defaultSettings: Settings<unknown> | undefined
+
+function settingsOf<T>(options: RefreshOptions<T>): Settings<T> {
+  const o = options
+  const none =
+    o.random === undefined &&
+    o.refreshWindowMs === undefined &&
+    o.mandatoryWindowMs === undefined &&
+    o.maxBackoffMs === undefined &&
+    o.maxStalenessMs === undefined &&
+    o.keyOf === undefined &&
+    o.logger === undefined &&
+    o.onEvent === undefined
+  if (none && defaultSettings !== undefined) return defaultSettings
+  const made: Settings<T> = {
+    random: o.random ?? systemRandom,
+    configuredWindow: o.refreshWindowMs,
+    configuredMandatory: o.mandatoryWindowMs ?? DEFAULT_MANDATORY_WINDOW_MS,
+    maxBackoff: o.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS,
+    maxStaleness: o.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS,
+    keyOf: o.keyOf ?? defaultKeyOf,
+    logger: o.logger,
+    onEvent: o.onEvent,
+  }
+  if (none) defaultSettings = made as Settings<unknown>
+  return made
+}
+
 /**
  * The whole state of one engine, in one object. Memory (benchmarks scenario 8): processes may hold
  * thousands of engines, so an engine is this object, its provider function (the hot path) and its
@@ -114,14 +154,8 @@ const NO_SECRETS: readonly string[] = []
 class Engine<T extends ExpiringIdentity> {
   readonly source: (props?: IdentityProperties) => Promise<T>
   readonly clock: Clock
-  readonly random: Random
-  readonly configuredWindow: number | undefined
-  readonly configuredMandatory: number
-  readonly maxBackoff: number
-  readonly maxStaleness: number
-  readonly keyOf: (identity: T) => string | undefined
-  readonly logger: Logger | undefined
-  readonly onEvent: ((event: RefreshEvent) => void) | undefined
+  /** The other options, resolved: one object shared by every engine made without them. */
+  readonly s: Settings<T>
   /** The timer callback, made once per engine by {@link refreshing}. */
   onTimer: () => void = noop
 
@@ -175,14 +209,7 @@ class Engine<T extends ExpiringIdentity> {
   constructor(source: (props?: IdentityProperties) => Promise<T>, options: RefreshOptions<T>) {
     this.source = source
     this.clock = options.clock ?? systemClock
-    this.random = options.random ?? systemRandom
-    this.configuredWindow = options.refreshWindowMs
-    this.configuredMandatory = options.mandatoryWindowMs ?? DEFAULT_MANDATORY_WINDOW_MS
-    this.maxBackoff = options.maxBackoffMs ?? DEFAULT_MAX_BACKOFF_MS
-    this.maxStaleness = options.maxStalenessMs ?? DEFAULT_MAX_STALENESS_MS
-    this.keyOf = options.keyOf ?? defaultKeyOf
-    this.logger = options.logger
-    this.onEvent = options.onEvent
+    this.s = settingsOf(options)
   }
 }
 
@@ -190,7 +217,7 @@ class Engine<T extends ExpiringIdentity> {
 function emit<T extends ExpiringIdentity>(e: Engine<T>, event: RefreshEvent): void {
   const ch = refreshChannels()[event.type]
   if (ch.hasSubscribers) ch.publish(event)
-  const onEvent = e.onEvent
+  const onEvent = e.s.onEvent
   if (onEvent !== undefined) {
     try {
       onEvent(event)
@@ -198,7 +225,7 @@ function emit<T extends ExpiringIdentity>(e: Engine<T>, event: RefreshEvent): vo
       // An observer must not break credential delivery.
     }
   }
-  const logger = e.logger
+  const logger = e.s.logger
   if (logger !== undefined) {
     const { type, ...fields } = event
     const log = type === 'failure' || type === 'stale' ? logger.warn : logger.debug
@@ -271,8 +298,8 @@ function recompute<T extends ExpiringIdentity>(e: Engine<T>): void {
 
 function backoffDelay<T extends ExpiringIdentity>(e: Engine<T>): number {
   // Rule 6: the n-th delay is uniform in [d/2, d], d = min(maxBackoffMs, 1 s · 2ⁿ), n from 0.
-  const d = Math.min(e.maxBackoff, BASE_BACKOFF_MS * 2 ** Math.min(e.streak - 1, 40))
-  return uniform(e.random, d / 2, d)
+  const d = Math.min(e.s.maxBackoff, BASE_BACKOFF_MS * 2 ** Math.min(e.streak - 1, 40))
+  return uniform(e.s.random, d / 2, d)
 }
 
 function expiredError<T extends ExpiringIdentity>(e: Engine<T>, cause: unknown): CredentialsError {
@@ -299,7 +326,7 @@ function failureAnswer<T extends ExpiringIdentity>(
     if (!isTransient(error) && now >= e.mandatoryAt) return { error }
     return undefined
   }
-  if (now < e.expiresAt + e.maxStaleness) return undefined
+  if (now < e.expiresAt + e.s.maxStaleness) return undefined
   return { error: expiredError(e, error) }
 }
 
@@ -389,7 +416,7 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     fail(e, error, startedAt)
     throw error
   }
-  const key = e.keyOf(value)
+  const key = e.s.keyOf(value)
   const same =
     e.cached !== undefined &&
     (key !== undefined ? key === e.cachedKey : value === e.cached) &&
@@ -402,7 +429,7 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     e.unchanged++
     e.streak++
     const target = e.expiresAt - (e.windowMs ?? 0) / 2
-    const delay = Math.max(uniform(e.random, 0.4, 0.6) * (target - now), backoffDelay(e))
+    const delay = Math.max(uniform(e.s.random, 0.4, 0.6) * (target - now), backoffDelay(e))
     e.nextAttemptAt = now + Math.round(delay)
     e.backoffUntil = e.nextAttemptAt
     e.currentError = undefined
@@ -436,8 +463,8 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     // Rule 2, the window clamped to the lifetime (it is unknown at construction). The mandatory
     // window stays inside the second half of the advisory one, so every refresh point lies
     // before it and a caller never has to wait for a refresh that is simply due.
-    const w = Math.min(e.configuredWindow ?? advisoryWindowFor(lifetime), lifetime)
-    const m = Math.min(e.configuredMandatory, w / 2)
+    const w = Math.min(e.s.configuredWindow ?? advisoryWindowFor(lifetime), lifetime)
+    const m = Math.min(e.s.configuredMandatory, w / 2)
     e.windowMs = w
     e.mandatoryMs = m
     e.mandatoryAt = e.expiresAt - m
@@ -446,7 +473,7 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     // The lower bound never comes before fetch + lifetime/4 either: a window as long as the
     // lifetime would otherwise allow a refresh right after the fetch.
     const lo = Math.max(e.fetchedOnce ? horizon - w : 0, now + lifetime / 4)
-    e.nextAttemptAt = Math.round(uniform(e.random, lo, horizon - w / 2))
+    e.nextAttemptAt = Math.round(uniform(e.s.random, lo, horizon - w / 2))
   } else {
     e.windowMs = undefined
     e.mandatoryMs = undefined
@@ -472,12 +499,12 @@ function fail<T extends ExpiringIdentity>(e: Engine<T>, error: unknown, startedA
   e.lastError = describeError(error, now, e.cached === undefined ? NO_SECRETS : secretsOf(e.cached))
   if (e.cached === undefined) {
     // Rule 9: cache the error for a jittered 1–5 s; no timer, the next caller retries.
-    e.nextAttemptAt = now + Math.round(uniform(e.random, ERROR_CACHE_MIN_MS, ERROR_CACHE_MAX_MS))
+    e.nextAttemptAt = now + Math.round(uniform(e.s.random, ERROR_CACHE_MIN_MS, ERROR_CACHE_MAX_MS))
   } else if (isTransient(error)) {
     e.nextAttemptAt = now + Math.round(backoffDelay(e))
   } else {
     // Rule 7: non-recoverable — retry at the back-off cap, someone may be fixing the policy.
-    e.nextAttemptAt = now + Math.round(uniform(e.random, e.maxBackoff / 2, e.maxBackoff))
+    e.nextAttemptAt = now + Math.round(uniform(e.s.random, e.s.maxBackoff / 2, e.s.maxBackoff))
   }
   e.backoffUntil = e.nextAttemptAt
   if (e.cached !== undefined) arm(e, e.nextAttemptAt, now)
@@ -487,7 +514,7 @@ function fail<T extends ExpiringIdentity>(e: Engine<T>, error: unknown, startedA
   ev.attempt = e.streak
   ev.error = e.lastError
   emit(e, ev)
-  if (e.cached !== undefined && now >= e.expiresAt && now < e.expiresAt + e.maxStaleness) {
+  if (e.cached !== undefined && now >= e.expiresAt && now < e.expiresAt + e.s.maxStaleness) {
     const s = event(e, 'stale', now)
     s.error = e.lastError
     emit(e, s)
