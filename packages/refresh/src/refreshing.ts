@@ -167,7 +167,6 @@ class Engine<T extends ExpiringIdentity> {
   cached: T | undefined = undefined
   cachedKey: string | undefined = undefined
   expiresAt = Number.POSITIVE_INFINITY
-  mandatoryAt = Number.POSITIVE_INFINITY
   windowMs: number | undefined = undefined
   mandatoryMs: number | undefined = undefined
   fetchedOnce = false
@@ -290,10 +289,18 @@ function onTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
 }
 
 // ---- decisions -------------------------------------------------------------------------------
+/**
+ * Where the mandatory window starts, derived rather than stored (one field and one boxed number
+ * less per engine): `mandatoryMs` is set exactly when the cached identity has a finite expiry.
+ */
+function mandatoryAt<T extends ExpiringIdentity>(e: Engine<T>): number {
+  return e.mandatoryMs === undefined ? Number.POSITIVE_INFINITY : e.expiresAt - e.mandatoryMs
+}
+
 function recompute<T extends ExpiringIdentity>(e: Engine<T>): void {
   if (e.cached === undefined || e.invalidated) e.hotUntil = Number.NEGATIVE_INFINITY
-  else if (e.raw !== undefined) e.hotUntil = e.mandatoryAt
-  else e.hotUntil = Math.min(e.nextAttemptAt, e.mandatoryAt)
+  else if (e.raw !== undefined) e.hotUntil = mandatoryAt(e)
+  else e.hotUntil = Math.min(e.nextAttemptAt, mandatoryAt(e))
 }
 
 function backoffDelay<T extends ExpiringIdentity>(e: Engine<T>): number {
@@ -323,7 +330,7 @@ function failureAnswer<T extends ExpiringIdentity>(
   if (e.cached === undefined) return { error } // rule 9: nothing to fall back on
   if (now < e.expiresAt) {
     // Rule 7: a non-recoverable error is raised only in the mandatory window.
-    if (!isTransient(error) && now >= e.mandatoryAt) return { error }
+    if (!isTransient(error) && now >= mandatoryAt(e)) return { error }
     return undefined
   }
   if (now < e.expiresAt + e.s.maxStaleness) return undefined
@@ -467,7 +474,6 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     const m = Math.min(e.s.configuredMandatory, w / 2)
     e.windowMs = w
     e.mandatoryMs = m
-    e.mandatoryAt = e.expiresAt - m
     // Rule 3: jittered per fetch in [expiry − W, expiry − W/2]; the first refresh of an engine is
     // spread over [fetch + lifetime/4, expiry − W/2] so a fleet started together never phase-locks.
     // The lower bound never comes before fetch + lifetime/4 either: a window as long as the
@@ -477,7 +483,6 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
   } else {
     e.windowMs = undefined
     e.mandatoryMs = undefined
-    e.mandatoryAt = Number.POSITIVE_INFINITY
     e.nextAttemptAt = Number.POSITIVE_INFINITY
   }
   e.fetchedOnce = true
@@ -529,7 +534,7 @@ function slow<T extends ExpiringIdentity>(
   const now = e.clock.now()
   e.calls++
   if (props !== undefined) e.lastProps = props
-  if (e.flight !== undefined && (e.cached === undefined || e.invalidated || now >= e.mandatoryAt)) {
+  if (e.flight !== undefined && (e.cached === undefined || e.invalidated || now >= mandatoryAt(e))) {
     // Rules 1 and 5: wait on the source call in flight, never on a timer.
     e.waits++
     e.waiters!.n++
@@ -542,7 +547,7 @@ function slow<T extends ExpiringIdentity>(
     e.waiters!.n++
     return e.flight!
   }
-  if (!e.invalidated && now < e.mandatoryAt) {
+  if (!e.invalidated && now < mandatoryAt(e)) {
     // Rule 4: outside the mandatory window nobody waits; a refresh point that passed without its
     // timer firing (a late timer, a closed or idle engine) starts the refresh in the background.
     if (e.flight === undefined && now >= e.nextAttemptAt) start(e, 'background', now)
