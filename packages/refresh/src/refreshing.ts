@@ -144,6 +144,11 @@ function settingsOf<T>(options: RefreshOptions<T>): Settings<T> {
   return made
 }
 
+const FETCHED_ONCE = 1
+const INVALIDATED = 2
+const CLOSED = 4
+const TIMER_ARMED = 8
+
 /**
  * The whole state of one engine, in one object. Memory (benchmarks scenario 8): processes may hold
  * thousands of engines, so an engine is this object, its provider function (the hot path) and its
@@ -169,7 +174,6 @@ class Engine<T extends ExpiringIdentity> {
   expiresAt = Number.POSITIVE_INFINITY
   windowMs: number | undefined = undefined
   mandatoryMs: number | undefined = undefined
-  fetchedOnce = false
   /** When the engine calls the source next on its own (refresh point or back-off). */
   nextAttemptAt = Number.NEGATIVE_INFINITY
   /** Until then, callers that would wait get an answer at once instead (rules 6, 8, 9, 10). */
@@ -178,10 +182,7 @@ class Engine<T extends ExpiringIdentity> {
   streak = 0
   /** The error of the last source call, while the engine is in back-off after it. */
   currentError: unknown = undefined
-  invalidated = false
-  closed = false
   timer: unknown = undefined
-  timerArmed = false
   lastProps: Record<string, unknown> | undefined = undefined
   callsAtLastFire = 0
   /** Last time a timer fire saw that the engine had been called since the previous fire. */
@@ -204,6 +205,38 @@ class Engine<T extends ExpiringIdentity> {
   unchanged = 0
   servedStale = 0
   lastError: RefreshErrorInfo | undefined = undefined
+
+  /** The booleans below, packed in one field (a field per engine each would cost 8 bytes). */
+  flags = 0
+
+  /** Whether the source has answered with an identity at least once. */
+  get fetchedOnce(): boolean {
+    return (this.flags & FETCHED_ONCE) !== 0
+  }
+  set fetchedOnce(on: boolean) {
+    this.flags = on ? this.flags | FETCHED_ONCE : this.flags & ~FETCHED_ONCE
+  }
+  /** The cached identity was invalidated (rule 12) and not replaced yet. */
+  get invalidated(): boolean {
+    return (this.flags & INVALIDATED) !== 0
+  }
+  set invalidated(on: boolean) {
+    this.flags = on ? this.flags | INVALIDATED : this.flags & ~INVALIDATED
+  }
+  /** `close()` was called. */
+  get closed(): boolean {
+    return (this.flags & CLOSED) !== 0
+  }
+  set closed(on: boolean) {
+    this.flags = on ? this.flags | CLOSED : this.flags & ~CLOSED
+  }
+  /** A timer is set, its handle in `timer`. */
+  get timerArmed(): boolean {
+    return (this.flags & TIMER_ARMED) !== 0
+  }
+  set timerArmed(on: boolean) {
+    this.flags = on ? this.flags | TIMER_ARMED : this.flags & ~TIMER_ARMED
+  }
 
   constructor(source: (props?: IdentityProperties) => Promise<T>, options: RefreshOptions<T>) {
     this.source = source
