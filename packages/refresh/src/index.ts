@@ -1,3 +1,4 @@
+export { advisoryWindowFor } from './advisoryWindowFor.js'
 export type {
   ExpiringIdentity,
   RefreshErrorInfo,

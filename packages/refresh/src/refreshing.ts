@@ -9,9 +9,10 @@ import {
   validateMilliseconds,
   validateRandom,
 } from '@podcreds/core'
+import { advisoryWindowFor } from './advisoryWindowFor.js'
 import { refreshChannels } from './internal/channels.js'
 import { describeError, isTransient, secretsOf } from './internal/describeError.js'
-import { advisoryWindowFor, uniform } from './internal/windows.js'
+import { uniform } from './internal/windows.js'
 import type {
   ExpiringIdentity,
   RefreshErrorInfo,

@@ -1,16 +1,4 @@
-import type { Milliseconds, Random } from '@podcreds/core'
-
-const MINUTE = 60_000
-
-/**
- * The advisory refresh window for a credential lifetime, from the cross-SDK refresh spec
- * (`credential-refresh-tests.json`): ≤ 20 min → 5 min, < 90 min → 15 min, ≥ 90 min → 60 min.
- */
-export function advisoryWindowFor(lifetimeMs: Milliseconds): Milliseconds {
-  if (lifetimeMs <= 20 * MINUTE) return 5 * MINUTE
-  if (lifetimeMs < 90 * MINUTE) return 15 * MINUTE
-  return 60 * MINUTE
-}
+import type { Random } from '@podcreds/core'
 
 /**
  * A number in [0, 1) from `random`, whatever it returns: a `random` of the right shape but a

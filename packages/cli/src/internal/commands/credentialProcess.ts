@@ -4,6 +4,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Env } from '@podcreds/core'
+import { advisoryWindowFor } from '@podcreds/refresh'
 import type { Io } from '../output.js'
 import { line } from '../output.js'
 
@@ -101,8 +102,7 @@ export async function credentialProcess(args: string[], io: Io): Promise<number>
 /** The advisory refresh window of DESIGN rule 2, so a cached set is never handed out near its end. */
 function refreshPoint(now: number, expiresAt: number): number {
   const lifetime = expiresAt - now
-  const window = lifetime <= 20 * 60_000 ? 5 * 60_000 : lifetime < 90 * 60_000 ? 15 * 60_000 : 60 * 60_000
-  return expiresAt - Math.min(window, lifetime / 2)
+  return expiresAt - Math.min(advisoryWindowFor(lifetime), lifetime / 2)
 }
 
 function cachePath(env: Env): string {
