@@ -15,9 +15,11 @@
 // never again holds a complete per-module tree to bundle from. Reading src/ keeps `tsc -b`
 // incremental and every bundle current, whatever tsc emitted or skipped.
 //
-// Bundle rules: ESM for Node 20; every bare specifier external (third-party packages, other
-// @podcreds packages, node:*) so that lazily imported dependencies stay lazy and each package
-// keeps its own module instance; `splitting` so a package's own `import('./x.js')` becomes a
+// Bundle rules: ESM for Node 20; a static import of another @podcreds package is bundled in (see
+// inlineWorkspaceImports: one file to load instead of one per package on the way); every other
+// bare specifier stays external (third-party packages, node:*, and @podcreds packages imported
+// dynamically) so that lazily imported dependencies stay lazy, and the build fails when a package
+// does not declare a package its bundle imports; `splitting` so a package's own `import('./x.js')` becomes a
 // separate chunk loaded on demand; no minification (readable stack traces: esbuild renames only
 // top-level names that collide between a package's modules, e.g. the emulator's `list` → `list2`,
 // and class names stay as in the source: see restoreClassNames); the entry's
@@ -120,6 +122,9 @@ function typescriptLoader(options) {
     composite: false,
     incremental: false,
     tsBuildInfoFile: undefined,
+    // Inlined @podcreds packages are outside this package's src/.
+    rootDir: undefined,
+    outDir: undefined,
     sourceMap: false,
     inlineSourceMap: false,
   }
@@ -200,6 +205,65 @@ function writeIfChanged(path, contents) {
   return true
 }
 
+/** The package name of a bare specifier: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
+function packageNameOf(specifier) {
+  const parts = specifier.split('/')
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+}
+
+function declared(pkg, name) {
+  return [pkg.dependencies, pkg.peerDependencies, pkg.optionalDependencies].some(
+    (deps) => deps !== undefined && Object.hasOwn(deps, name),
+  )
+}
+
+/** The source file behind `@podcreds/x[/sub]`: the `default` target of that export, mapped to src/. */
+function sourceOfExport(specifier) {
+  const name = packageNameOf(specifier)
+  const target = all.get(name)
+  if (!target) return null
+  const subpath = `.${specifier.slice(name.length)}`
+  let entry = target.pkg.exports?.[subpath]
+  if (entry && typeof entry === 'object') entry = entry.default
+  if (typeof entry !== 'string' || !entry.endsWith('.js'))
+    throw new Error(`bundle: ${specifier} is not a JavaScript export of ${name}`)
+  const options = compilerOptions(target.dir)
+  const srcDir = options.rootDir ?? join(target.dir, 'src')
+  const distDir = options.outDir ?? join(target.dir, 'dist')
+  return join(srcDir, relative(distDir, join(target.dir, entry)).replace(/\.js$/, '.ts'))
+}
+
+/**
+ * esbuild plugin: a static import of another @podcreds package is bundled in (its source), so
+ * that importing a package loads one file rather than one per @podcreds package on the way
+ * (cold start: Node resolves, reads and links each ESM file separately). Everything else stays
+ * external: node:* builtins, third-party packages, and @podcreds packages imported dynamically
+ * (`import('@podcreds/token')`), which must stay lazy. Each external package name is collected in
+ * `externals`; the caller checks the package declares it, since an inlined package's lazy import
+ * of, say, fast-xml-parser now resolves from the importing package's directory.
+ *
+ * A package that inlines another carries its own copy of that code: state that must be one per
+ * process may not live in module scope of an inlined package (CredentialsError's `instanceof`
+ * works across copies through a `Symbol.for` brand; diagnostics channels are global by name).
+ */
+function inlineWorkspaceImports(pkg, externals) {
+  return {
+    name: 'inline-workspace-imports',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:')) return { path: args.path, external: true }
+        const name = packageNameOf(args.path)
+        if (name.startsWith('@podcreds/') && args.kind === 'import-statement' && name !== pkg.name) {
+          const source = sourceOfExport(args.path)
+          if (source) return { path: source }
+        }
+        externals.add(name)
+        return { path: args.path, external: true }
+      })
+    },
+  }
+}
+
 async function bundlePackage({ dir, pkg }) {
   if (pkg.type !== 'module') throw new Error(`bundle: ${pkg.name} is not "type": "module"`)
   const options = compilerOptions(dir)
@@ -213,6 +277,7 @@ async function bundlePackage({ dir, pkg }) {
     if (!existsSync(source)) throw new Error(`bundle: ${pkg.name} entry ${distPath} has no source ${source}`)
     return source
   })
+  const externals = new Set()
   const result = await build({
     absWorkingDir: dir,
     entryPoints: entries,
@@ -224,7 +289,7 @@ async function bundlePackage({ dir, pkg }) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
+    plugins: [inlineWorkspaceImports(pkg, externals), typescriptLoader(options)],
     minify: false,
     // Not keepNames: it wraps every function, closures included, in a name-defining call, which
     // took a refreshing() provider from ~2.7 to ~6.8 kB of heap. The one name that changes
@@ -235,9 +300,13 @@ async function bundlePackage({ dir, pkg }) {
     charset: 'utf8',
     write: false,
     logLevel: 'silent',
-    plugins: [typescriptLoader(options)],
   })
   for (const w of result.warnings) console.warn(`bundle: ${pkg.name}: warning: ${w.text}`)
+  const undeclared = [...externals].filter((name) => !declared(pkg, name)).sort()
+  if (undeclared.length > 0)
+    throw new Error(
+      `bundle: ${pkg.name} imports ${undeclared.join(', ')} at run time (its own code or a @podcreds package it inlines) but does not declare ${undeclared.length === 1 ? 'it' : 'them'} in dependencies, peerDependencies or optionalDependencies`,
+    )
 
   const written = new Set()
   const problems = []

@@ -5,8 +5,8 @@
 // The same scratch project also imports them as ESM and type-checks a consumer under `nodenext`
 // from both an .mts and a .cts file against the packed .d.ts (STYLE.md habit 10).
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { existsSync, realpathSync } from 'node:fs'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -66,6 +66,7 @@ async function node(args: string[], cwd: string): Promise<{ stdout: string; stde
 }
 
 let scratch: string
+let withoutPeer: string
 let packages: PublicPackage[]
 let entries: string[]
 const packedFiles = new Map<string, string[]>()
@@ -143,6 +144,19 @@ beforeAll(async () => {
   ).catch((error: { stdout?: string; stderr?: string }) => {
     throw new Error(`offline install failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`)
   })
+
+  // lru-cache is an optional peer of @podcreds/refresh, needed by its `/shared` entry only. First
+  // what a user who did not install it sees; then install it, as `npm i lru-cache` would (the
+  // workspace's copy, linked into the app's node_modules), for the tests below.
+  await writeFile(join(app, 'shared.mjs'), "await import('@podcreds/refresh/shared')\n")
+  withoutPeer = await node(['shared.mjs'], app).then(
+    () => 'loaded',
+    (error: { stderr?: string }) => error.stderr ?? '',
+  )
+  await symlink(
+    realpathSync(join(root, 'packages', 'refresh', 'node_modules', 'lru-cache')),
+    join(app, 'node_modules', 'lru-cache'),
+  )
 }, 180_000)
 
 afterAll(async () => {
@@ -174,6 +188,11 @@ describe('packed packages', () => {
       const text = await readFile(join(app(), 'node_modules', ...p.name.split('/'), 'package.json'), 'utf8')
       expect(text, p.name).not.toContain('workspace:')
     }
+  })
+
+  it('@podcreds/refresh/shared without its optional peer lru-cache fails naming it; the other entries need no peer', async () => {
+    expect(withoutPeer).toMatch(/ERR_MODULE_NOT_FOUND/)
+    expect(withoutPeer).toMatch(/Cannot find package 'lru-cache'/)
   })
 
   it('require()s every public package from CommonJS on this Node (require(esm))', async () => {

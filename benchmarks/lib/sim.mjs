@@ -10,6 +10,7 @@
 // its own child process where `@sinonjs/fake-timers` fakes `Date` (and `setTimeout`/
 // `clearTimeout`), and `onAdvance` moves that fake clock to each instant before it runs.
 import { createRequire } from 'node:module'
+import { median, seededRandom } from './util.mjs'
 
 const require = createRequire(import.meta.url)
 
@@ -134,6 +135,28 @@ export class PerMinute {
     if (i >= 0 && i < this.counts.length) this.counts[i] += n
   }
 
+  /**
+   * Peak and mean over minutes [from, to), counted in bins of `binMinutes` (a last partial bin is
+   * dropped); `herd` is peak ÷ mean bin.
+   */
+  binned(binMinutes, fromMinute, toMinute = this.counts.length) {
+    const bins = []
+    for (let i = fromMinute; i + binMinutes <= toMinute; i += binMinutes) {
+      let c = 0
+      for (let j = i; j < i + binMinutes; j++) c += this.counts[j] ?? 0
+      bins.push(c)
+    }
+    const total = bins.reduce((a, b) => a + b, 0)
+    const peak = Math.max(0, ...bins)
+    return {
+      bins: bins.length,
+      peak,
+      total,
+      mean: total / Math.max(1, bins.length),
+      herd: total === 0 ? 0 : peak / (total / bins.length),
+    }
+  }
+
   /** Peak and mean per minute over minutes [from, to). */
   window(fromMinute, toMinute = this.counts.length) {
     let peak = 0
@@ -157,4 +180,23 @@ export function makeCredentials(now, lifetimeMs, id = keySeq++) {
     sessionToken: 'bench-session-not-real',
     expiration: new Date(now + lifetimeMs),
   }
+}
+
+/**
+ * The herd factor of no herd at all: `total` calls each at a uniformly random time over `bins`
+ * equal bins (a Poisson process at the same rate), median over `runs` seeded draws. The busiest
+ * bin of a random process is above the mean by chance alone, the more so the fewer calls a bin
+ * holds; this is the floor any fleet of independent processes can reach at that rate.
+ */
+export function randomHerd(total, bins, { runs = 31, seed = 7 } = {}) {
+  if (total === 0 || bins === 0) return 0
+  const random = seededRandom(seed)
+  const herds = []
+  const counts = new Array(bins)
+  for (let r = 0; r < runs; r++) {
+    counts.fill(0)
+    for (let i = 0; i < total; i++) counts[Math.floor(random() * bins)]++
+    herds.push(Math.max(...counts) / (total / bins))
+  }
+  return median(herds)
 }

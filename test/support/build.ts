@@ -49,11 +49,14 @@ export function buildPackage(packageDir: string, isFresh: () => boolean = () => 
 const packagesDir = fileURLToPath(new URL('../../packages/', import.meta.url))
 
 /**
- * Whether every package's dist/index.js bundle is at least as new as everything in its src/. The
- * bundle step sets the bundles' mtime on every run, so this is false after a `tsc -b` alone (which
- * leaves the bundles as they were) and after any source edit not yet built.
+ * Whether every package's dist/index.js bundle is at least as new as everything in every package's
+ * src/ (a bundle inlines the @podcreds packages it imports statically, so its freshness depends on
+ * their sources too). The bundle step sets the bundles' mtime on every run, so this is false after
+ * a `tsc -b` alone (which leaves the bundles as they were) and after any source edit not yet built.
  */
 export function bundlesAreFresh(): boolean {
+  let newestSource = 0
+  let oldestBundle = Number.POSITIVE_INFINITY
   for (const name of readdirSync(packagesDir)) {
     const src = join(packagesDir, name, 'src')
     const manifest = join(packagesDir, name, 'package.json')
@@ -61,10 +64,10 @@ export function bundlesAreFresh(): boolean {
     if ((JSON.parse(readFileSync(manifest, 'utf8')) as { private?: boolean }).private === true) continue
     const entry = join(packagesDir, name, 'dist', 'index.js')
     if (!existsSync(entry)) return false
-    const built = statSync(entry).mtimeMs
+    oldestBundle = Math.min(oldestBundle, statSync(entry).mtimeMs)
     for (const file of readdirSync(src, { recursive: true })) {
-      if (statSync(join(src, String(file))).mtimeMs > built) return false
+      newestSource = Math.max(newestSource, statSync(join(src, String(file))).mtimeMs)
     }
   }
-  return true
+  return newestSource <= oldestBundle
 }

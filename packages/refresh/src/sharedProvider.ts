@@ -41,8 +41,9 @@ function createRegistry(max: number): LRUCache<string, AnyEngine> {
  * One refresh engine per `key` per process: the first call builds it with `factory`, every later
  * call with the same key returns that same engine, so many SDK clients in one process share one
  * cache and one refresh schedule (rule 16). The registry is bounded (least recently used engines
- * are closed and dropped). Import it from `@podcreds/refresh/shared`, which is the only path that
- * loads `lru-cache`.
+ * are closed and dropped). Import it from `@podcreds/refresh/shared`, the only path that loads
+ * `lru-cache`: an optional peer dependency, installed beside `@podcreds/refresh` by those who use
+ * this function (`npm i lru-cache`).
  *
  * @param key - what identifies the source, e.g. `'container'` or a role ARN.
  * @param factory - builds the engine when the key is new, e.g. `() => refreshing(fromContainer())`.
