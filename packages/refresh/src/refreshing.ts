@@ -12,6 +12,8 @@ import {
 import { advisoryWindowFor } from './advisoryWindowFor.js'
 import { refreshChannels } from './internal/channels.js'
 import { describeError, isTransient, secretsOf } from './internal/describeError.js'
+import type { Scheduled } from './internal/Scheduler.js'
+import { Scheduler } from './internal/Scheduler.js'
 import { uniform } from './internal/windows.js'
 import type {
   ExpiringIdentity,
@@ -148,22 +150,19 @@ function settingsOf<T>(options: RefreshOptions<T>): Settings<T> {
 const FETCHED_ONCE = 1
 const INVALIDATED = 2
 const CLOSED = 4
-const TIMER_ARMED = 8
 
 /**
  * The whole state of one engine, in one object. Memory (benchmarks scenario 8): processes may hold
- * thousands of engines, so an engine is this object, its provider function (the hot path) and its
- * timer callback; the logic lives in module-level functions taking the engine, and `refresh`,
- * `invalidate`, `stats`, `close` are shared methods on the provider's prototype, not per-instance
- * closures.
+ * thousands of engines, so an engine is this object and its provider function (the hot path); its
+ * timer is an entry in the {@link Scheduler} of its clock, shared by every engine on that clock. The
+ * logic lives in module-level functions taking the engine, and `refresh`, `invalidate`, `stats`,
+ * `close` are shared methods on the provider's prototype, not per-instance closures.
  */
-class Engine<T extends ExpiringIdentity> {
+class Engine<T extends ExpiringIdentity> implements Scheduled {
   readonly source: (props?: IdentityProperties) => Promise<T>
   readonly clock: Clock
   /** The other options, resolved: one object shared by every engine made without them. */
   readonly s: Settings<T>
-  /** The timer callback, made once per engine by {@link refreshing}. */
-  onTimer: () => void = noop
 
   // Rule 15: the hot path reads `hotUntil` and `hotPromise` only. Every state change below ends in
   // `recompute()`, which keeps this invariant: while `clock.now() < hotUntil`, the right answer is
@@ -183,7 +182,8 @@ class Engine<T extends ExpiringIdentity> {
   streak = 0
   /** The error of the last source call, while the engine is in back-off after it. */
   currentError: unknown = undefined
-  timer: unknown = undefined
+  /** The engine's place in its clock's scheduler; `-1` while no timer is armed. */
+  slot = -1
   lastProps: Record<string, unknown> | undefined = undefined
   callsAtLastFire = 0
   /** Last time a timer fire saw that the engine had been called since the previous fire. */
@@ -231,18 +231,20 @@ class Engine<T extends ExpiringIdentity> {
   set closed(on: boolean) {
     this.flags = on ? this.flags | CLOSED : this.flags & ~CLOSED
   }
-  /** A timer is set, its handle in `timer`. */
+  /** A timer is armed: the engine is in its clock's scheduler. */
   get timerArmed(): boolean {
-    return (this.flags & TIMER_ARMED) !== 0
-  }
-  set timerArmed(on: boolean) {
-    this.flags = on ? this.flags | TIMER_ARMED : this.flags & ~TIMER_ARMED
+    return this.slot >= 0
   }
 
   constructor(source: (props?: IdentityProperties) => Promise<T>, options: RefreshOptions<T>) {
     this.source = source
     this.clock = options.clock ?? systemClock
     this.s = settingsOf(options)
+  }
+
+  /** The scheduler's callback: the engine's timer fired. */
+  fire(): void {
+    onTimer(this)
   }
 }
 
@@ -284,31 +286,27 @@ function event<T extends ExpiringIdentity>(
 
 // ---- timer -----------------------------------------------------------------------------------
 function clearTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
-  if (e.timerArmed) {
-    e.clock.clearTimeout(e.timer)
-    e.timerArmed = false
-    e.timer = undefined
-  }
+  if (e.slot >= 0) Scheduler.of(e.clock).remove(e)
 }
 
-function arm<T extends ExpiringIdentity>(e: Engine<T>, at: number, now: number): void {
-  clearTimer(e)
+function arm<T extends ExpiringIdentity>(e: Engine<T>, at: number): void {
   // Identities without expiry are cached until invalidate(), with no timer (DESIGN.md).
-  if (e.closed || !Number.isFinite(at) || !Number.isFinite(e.expiresAt)) return
-  // No keepAlive: the system clock unrefs the timer, so it never keeps the process alive (rule 4).
-  e.timer = e.clock.setTimeout(e.onTimer, Math.max(0, at - now))
-  e.timerArmed = true
+  if (e.closed || !Number.isFinite(at) || !Number.isFinite(e.expiresAt)) {
+    clearTimer(e)
+    return
+  }
+  // The clock's scheduler sets its one timer without keepAlive: the system clock unrefs it, so it
+  // never keeps the process alive (rule 4).
+  Scheduler.of(e.clock).add(e, at)
 }
 
 function onTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
-  e.timerArmed = false
-  e.timer = undefined
   if (e.closed || e.raw !== undefined) return
   const now = e.clock.now()
   // Rule 4: a timer may fire early (the system clock caps delays at 2³¹−1 ms) or late (laptop
   // sleep): trust the wall clock, not the timer.
   if (now < e.nextAttemptAt) {
-    arm(e, e.nextAttemptAt, now)
+    arm(e, e.nextAttemptAt)
     return
   }
   // An engine nobody calls any more (created per request and dropped, say) must not refresh, or
@@ -474,7 +472,7 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     e.nextAttemptAt = now + Math.round(delay)
     e.backoffUntil = e.nextAttemptAt
     e.currentError = undefined
-    arm(e, e.nextAttemptAt, now)
+    arm(e, e.nextAttemptAt)
     recompute(e)
     const ev = event(e, 'unchanged', now)
     ev.durationMs = now - startedAt
@@ -520,7 +518,7 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     e.nextAttemptAt = Number.POSITIVE_INFINITY
   }
   e.fetchedOnce = true
-  arm(e, e.nextAttemptAt, now)
+  arm(e, e.nextAttemptAt)
   recompute(e)
   const ev = event(e, 'success', now)
   ev.durationMs = now - startedAt
@@ -546,7 +544,7 @@ function fail<T extends ExpiringIdentity>(e: Engine<T>, error: unknown, startedA
     e.nextAttemptAt = now + Math.round(uniform(e.s.random, e.s.maxBackoff / 2, e.s.maxBackoff))
   }
   e.backoffUntil = e.nextAttemptAt
-  if (e.cached !== undefined) arm(e, e.nextAttemptAt, now)
+  if (e.cached !== undefined) arm(e, e.nextAttemptAt)
   recompute(e)
   const ev = event(e, 'failure', now)
   ev.durationMs = now - startedAt
@@ -670,11 +668,6 @@ function closeMethod(this: unknown): void {
   clearTimer(e)
 }
 
-/** The timer callback of an engine, bound to it. */
-function timerFired(this: Engine<ExpiringIdentity>): void {
-  onTimer(this)
-}
-
 /** The provider function of an engine, bound to it. */
 function provider(this: Engine<ExpiringIdentity>, props?: IdentityProperties): Promise<ExpiringIdentity> {
   // Rule 15, the hot path: one clock read and comparison, then the already-resolved promise.
@@ -742,8 +735,7 @@ export function refreshing<T extends ExpiringIdentity>(
     throw new TypeError('onEvent must be a function (event) => void')
 
   const e = new Engine(source, options) as unknown as Engine<ExpiringIdentity>
-  // Bound functions, not closures: no context object per engine (benchmarks scenario 8).
-  e.onTimer = timerFired.bind(e)
+  // A bound function, not a closure: no context object per engine (benchmarks scenario 8).
   const bound = provider.bind(e)
   engines.set(bound, e)
   providerProto ??= makeProviderProto()
