@@ -150,6 +150,7 @@ function settingsOf<T>(options: RefreshOptions<T>): Settings<T> {
 const FETCHED_ONCE = 1
 const INVALIDATED = 2
 const CLOSED = 4
+const IN_BACKOFF = 8
 
 /**
  * The whole state of one engine, in one object. Memory (benchmarks scenario 8): processes may hold
@@ -172,12 +173,8 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
   cached: T | undefined = undefined
   cachedKey: string | undefined = undefined
   expiresAt = Number.POSITIVE_INFINITY
-  windowMs: number | undefined = undefined
-  mandatoryMs: number | undefined = undefined
   /** When the engine calls the source next on its own (refresh point or back-off). */
   nextAttemptAt = Number.NEGATIVE_INFINITY
-  /** Until then, callers that would wait get an answer at once instead (rules 6, 8, 9, 10). */
-  backoffUntil = Number.NEGATIVE_INFINITY
   /** Consecutive failed or unchanged source calls: the back-off exponent. */
   streak = 0
   /** The error of the last source call, while the engine is in back-off after it. */
@@ -188,6 +185,11 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
   callsAtLastFire = 0
   /** Last time a timer fire saw that the engine had been called since the previous fire. */
   activeAt = Number.NEGATIVE_INFINITY
+  /**
+   * The lifetime the windows were chosen from at the last fetch (capped at the scheduling horizon),
+   * 0 while the cached identity has no finite expiry. The windows are derived from it, not stored:
+   * see {@link windowOf} and {@link mandatoryOf}.
+   */
   lifetimeMs = 0
 
   /** The source call in flight: resolves with what the source returned, rejects with its error. */
@@ -223,6 +225,21 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
   }
   set invalidated(on: boolean) {
     this.flags = on ? this.flags | INVALIDATED : this.flags & ~INVALIDATED
+  }
+  /** In back-off after a failed or unchanged source call, until `nextAttemptAt`: see {@link backoffUntil}. */
+  get inBackoff(): boolean {
+    return (this.flags & IN_BACKOFF) !== 0
+  }
+  set inBackoff(on: boolean) {
+    this.flags = on ? this.flags | IN_BACKOFF : this.flags & ~IN_BACKOFF
+  }
+  /**
+   * Until then, callers that would wait get an answer at once instead (rules 6, 8, 9, 10). A
+   * back-off always ends at the next attempt, so this is derived rather than stored (one field and
+   * one boxed number less per engine).
+   */
+  get backoffUntil(): number {
+    return (this.flags & IN_BACKOFF) !== 0 ? this.nextAttemptAt : Number.NEGATIVE_INFINITY
   }
   /** `close()` was called. */
   get closed(): boolean {
@@ -322,11 +339,29 @@ function onTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
 
 // ---- decisions -------------------------------------------------------------------------------
 /**
- * Where the mandatory window starts, derived rather than stored (one field and one boxed number
- * less per engine): `mandatoryMs` is set exactly when the cached identity has a finite expiry.
+ * Rule 2: the advisory window of the cached identity, clamped to its lifetime (unknown at
+ * construction); `undefined` when it has no finite expiry. Derived from the lifetime at fetch time
+ * rather than stored, as are the mandatory window and its start (fields less per engine).
  */
+function windowOf<T extends ExpiringIdentity>(e: Engine<T>): number | undefined {
+  const lifetime = e.lifetimeMs
+  if (lifetime === 0) return undefined
+  return Math.min(e.s.configuredWindow ?? advisoryWindowFor(lifetime), lifetime)
+}
+
+/**
+ * The mandatory window: inside the second half of the advisory one, so every refresh point lies
+ * before it and a caller never has to wait for a refresh that is simply due.
+ */
+function mandatoryOf<T extends ExpiringIdentity>(e: Engine<T>): number | undefined {
+  const w = windowOf(e)
+  return w === undefined ? undefined : Math.min(e.s.configuredMandatory, w / 2)
+}
+
+/** Where the mandatory window starts. */
 function mandatoryAt<T extends ExpiringIdentity>(e: Engine<T>): number {
-  return e.mandatoryMs === undefined ? Number.POSITIVE_INFINITY : e.expiresAt - e.mandatoryMs
+  const m = mandatoryOf(e)
+  return m === undefined ? Number.POSITIVE_INFINITY : e.expiresAt - m
 }
 
 function recompute<T extends ExpiringIdentity>(e: Engine<T>): void {
@@ -467,10 +502,10 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     // Keep ours; try again halfway to the latest refresh point, then with the rule-6 back-off.
     e.unchanged++
     e.streak++
-    const target = e.expiresAt - (e.windowMs ?? 0) / 2
+    const target = e.expiresAt - (windowOf(e) ?? 0) / 2
     const delay = Math.max(uniform(e.s.random, 0.4, 0.6) * (target - now), backoffDelay(e))
     e.nextAttemptAt = now + Math.round(delay)
-    e.backoffUntil = e.nextAttemptAt
+    e.inBackoff = true
     e.currentError = undefined
     arm(e, e.nextAttemptAt)
     recompute(e)
@@ -487,7 +522,7 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
   e.invalidated = false
   e.streak = 0
   e.currentError = undefined
-  e.backoffUntil = Number.NEGATIVE_INFINITY
+  e.inBackoff = false
   if (!e.fetchedOnce) {
     e.callsAtLastFire = e.calls
     e.activeAt = now
@@ -499,13 +534,7 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     const horizon = Math.min(e.expiresAt, now + SCHEDULING_HORIZON_MS)
     const lifetime = horizon - now
     e.lifetimeMs = lifetime
-    // Rule 2, the window clamped to the lifetime (it is unknown at construction). The mandatory
-    // window stays inside the second half of the advisory one, so every refresh point lies
-    // before it and a caller never has to wait for a refresh that is simply due.
-    const w = Math.min(e.s.configuredWindow ?? advisoryWindowFor(lifetime), lifetime)
-    const m = Math.min(e.s.configuredMandatory, w / 2)
-    e.windowMs = w
-    e.mandatoryMs = m
+    const w = windowOf(e)!
     // Rule 3: jittered per fetch in [expiry − W, expiry − W/2]; the first refresh of an engine is
     // spread over [fetch + lifetime/4, expiry − W/2] so a fleet started together never phase-locks.
     // The lower bound never comes before fetch + lifetime/4 either: a window as long as the
@@ -513,8 +542,7 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     const lo = Math.max(e.fetchedOnce ? horizon - w : 0, now + lifetime / 4)
     e.nextAttemptAt = Math.round(uniform(e.s.random, lo, horizon - w / 2))
   } else {
-    e.windowMs = undefined
-    e.mandatoryMs = undefined
+    e.lifetimeMs = 0
     e.nextAttemptAt = Number.POSITIVE_INFINITY
   }
   e.fetchedOnce = true
@@ -543,7 +571,7 @@ function fail<T extends ExpiringIdentity>(e: Engine<T>, error: unknown, startedA
     // Rule 7: non-recoverable — retry at the back-off cap, someone may be fixing the policy.
     e.nextAttemptAt = now + Math.round(uniform(e.s.random, e.s.maxBackoff / 2, e.s.maxBackoff))
   }
-  e.backoffUntil = e.nextAttemptAt
+  e.inBackoff = true
   if (e.cached !== undefined) arm(e, e.nextAttemptAt)
   recompute(e)
   const ev = event(e, 'failure', now)
@@ -635,7 +663,7 @@ function invalidateMethod(this: unknown, key?: string): void {
   // "unchanged"): the first invalidation of a key lifts that back-off once, so the next caller
   // asks the source again. A failure back-off stays (rule 6 bounds the load on a sick source),
   // and so does a back-off after a repeated invalidation of the same key.
-  if (!e.invalidated && e.currentError === undefined) e.backoffUntil = Number.NEGATIVE_INFINITY
+  if (!e.invalidated && e.currentError === undefined) e.inBackoff = false
   e.invalidated = true
   recompute(e)
 }
@@ -656,8 +684,11 @@ function statsMethod(this: unknown): RefreshStats {
   }
   if (e.cached !== undefined && Number.isFinite(e.expiresAt)) s.expiresAt = new Date(e.expiresAt)
   if (e.timerArmed && Number.isFinite(e.nextAttemptAt)) s.nextRefreshAt = new Date(e.nextAttemptAt)
-  if (e.windowMs !== undefined) s.refreshWindowMs = e.windowMs
-  if (e.mandatoryMs !== undefined) s.mandatoryWindowMs = e.mandatoryMs
+  const w = windowOf(e)
+  if (w !== undefined) {
+    s.refreshWindowMs = w
+    s.mandatoryWindowMs = mandatoryOf(e)!
+  }
   if (e.lastError !== undefined) s.lastError = { ...e.lastError }
   return s
 }
