@@ -121,6 +121,16 @@ interface Settings<T> {
 
 let defaultSettings: Settings<unknown> | undefined
 
+/** One source call in flight (rule 1: every caller that waits, waits on this one). */
+interface Flight<T> {
+  /** Resolves with what the source returned, rejects with its error. */
+  readonly raw: Promise<T>
+  /** What callers waiting on `raw` get, decided when it settles (rules 5–8). */
+  readonly answer: Promise<T>
+  /** Callers waiting on `answer`, to count stale answers (rule 8). */
+  waiters: number
+}
+
 function settingsOf<T>(options: RefreshOptions<T>): Settings<T> {
   const o = options
   const none =
@@ -192,12 +202,8 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
    */
   lifetimeMs = 0
 
-  /** The source call in flight: resolves with what the source returned, rejects with its error. */
-  raw: Promise<T> | undefined = undefined
-  /** What callers waiting on `raw` get, decided when it settles (rules 5–8). */
-  flight: Promise<T> | undefined = undefined
-  /** Callers waiting on `flight`, to count stale answers (rule 8); set while a call is in flight. */
-  waiters: { n: number } | undefined = undefined
+  /** The source call in flight, if any: one object per call, not three fields per engine. */
+  flight: Flight<T> | undefined = undefined
 
   calls = 0
   hits = 0
@@ -318,7 +324,7 @@ function arm<T extends ExpiringIdentity>(e: Engine<T>, at: number): void {
 }
 
 function onTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
-  if (e.closed || e.raw !== undefined) return
+  if (e.closed || e.flight !== undefined) return
   const now = e.clock.now()
   // Rule 4: a timer may fire early (the system clock caps delays at 2³¹−1 ms) or late (laptop
   // sleep): trust the wall clock, not the timer.
@@ -366,7 +372,7 @@ function mandatoryAt<T extends ExpiringIdentity>(e: Engine<T>): number {
 
 function recompute<T extends ExpiringIdentity>(e: Engine<T>): void {
   if (e.cached === undefined || e.invalidated) e.hotUntil = Number.NEGATIVE_INFINITY
-  else if (e.raw !== undefined) e.hotUntil = mandatoryAt(e)
+  else if (e.flight !== undefined) e.hotUntil = mandatoryAt(e)
   else e.hotUntil = Math.min(e.nextAttemptAt, mandatoryAt(e))
 }
 
@@ -408,8 +414,6 @@ function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: 
   clearTimer(e)
   e.sourceCalls++
   if (trigger === 'background') e.backgroundRefreshes++
-  const flightWaiters = { n: 0 }
-  e.waiters = flightWaiters
   const startEvent = event(e, 'start', now)
   startEvent.trigger = trigger
   emit(e, startEvent)
@@ -425,7 +429,7 @@ function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: 
         return accept(e, value, now)
       } catch (error) {
         // A throwing keyOf (user code) must not leave the engine stuck with a call "in flight".
-        if (e.raw === r) fail(e, error, now)
+        if (e.flight === flight) fail(e, error, now)
         throw error
       }
     },
@@ -439,7 +443,7 @@ function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: 
     (error: unknown) => {
       const answer = failureAnswer(e, error, e.clock.now())
       if (answer === undefined) {
-        if (e.clock.now() >= e.expiresAt) e.servedStale += flightWaiters.n
+        if (e.clock.now() >= e.expiresAt) e.servedStale += flight.waiters
         return e.cached as T
       }
       throw answer.error
@@ -449,16 +453,14 @@ function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: 
   // events, never as an unhandled rejection.
   r.catch(noop)
   f.catch(noop)
-  e.raw = r
-  e.flight = f
+  const flight: Flight<T> = { raw: r, answer: f, waiters: 0 }
+  e.flight = flight
   recompute(e)
 }
 
 function finish<T extends ExpiringIdentity>(e: Engine<T>): void {
-  e.raw = undefined
+  // Nobody can join a finished call; its handlers hold their own flight object.
   e.flight = undefined
-  // Nobody can join a finished call; its handlers hold their own counter.
-  e.waiters = undefined
 }
 
 function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: number): T {
@@ -597,15 +599,15 @@ function slow<T extends ExpiringIdentity>(
   if (e.flight !== undefined && (e.cached === undefined || e.invalidated || now >= mandatoryAt(e))) {
     // Rules 1 and 5: wait on the source call in flight, never on a timer.
     e.waits++
-    e.waiters!.n++
-    return e.flight
+    e.flight.waiters++
+    return e.flight.answer
   }
   if (e.cached === undefined) {
     if (now < e.backoffUntil) return Promise.reject(e.currentError) // rule 9: the cached error
     start(e, 'initial', now)
     e.waits++
-    e.waiters!.n++
-    return e.flight!
+    e.flight!.waiters++
+    return e.flight!.answer
   }
   if (!e.invalidated && now < mandatoryAt(e)) {
     // Rule 4: outside the mandatory window nobody waits; a refresh point that passed without its
@@ -618,8 +620,8 @@ function slow<T extends ExpiringIdentity>(
     // Rules 5 and 12: inside the mandatory window, after expiry, or invalidated.
     start(e, e.invalidated ? 'invalidated' : 'blocking', now)
     e.waits++
-    e.waiters!.n++
-    return e.flight!
+    e.flight!.waiters++
+    return e.flight!.answer
   }
   // In back-off after a failed or unchanged source call: answer at once (rule 8: a caller
   // never waits longer than one source attempt; rule 6: the source's load stays bounded).
@@ -651,8 +653,8 @@ function engineOf(provider: unknown): Engine<ExpiringIdentity> {
 
 function refreshMethod(this: unknown): Promise<ExpiringIdentity> {
   const e = engineOf(this)
-  if (e.raw === undefined) start(e, 'forced', e.clock.now())
-  return e.raw!
+  if (e.flight === undefined) start(e, 'forced', e.clock.now())
+  return e.flight!.raw
 }
 
 function invalidateMethod(this: unknown, key?: string): void {
@@ -679,7 +681,7 @@ function statsMethod(this: unknown): RefreshStats {
     failures: e.failures,
     unchanged: e.unchanged,
     servedStale: e.servedStale,
-    refreshing: e.raw !== undefined,
+    refreshing: e.flight !== undefined,
     closed: e.closed,
   }
   if (e.cached !== undefined && Number.isFinite(e.expiresAt)) s.expiresAt = new Date(e.expiresAt)
