@@ -121,6 +121,33 @@ interface Settings<T> {
 
 let defaultSettings: Settings<unknown> | undefined
 
+/**
+ * What an engine keeps once a source call has failed or answered "unchanged" (rules 6–10), made
+ * then rather than with every engine (benchmarks scenario 8: most engines never need it).
+ */
+class Trouble {
+  /** Consecutive failed or unchanged source calls: the back-off exponent. */
+  streak = 0
+  /** The error of the last source call, while the engine is in back-off after it. */
+  currentError: unknown = undefined
+  failures = 0
+  unchanged = 0
+  servedStale = 0
+  /** Calls answered at once with an error (rules 7–9): neither hits nor waits. */
+  rejected = 0
+  lastError: RefreshErrorInfo | undefined = undefined
+}
+
+function troubleOf<T extends ExpiringIdentity>(e: Engine<T>): Trouble {
+  e.trouble ??= new Trouble()
+  return e.trouble
+}
+
+/** The error of the last source call, while the engine is in back-off after it. */
+function currentError<T extends ExpiringIdentity>(e: Engine<T>): unknown {
+  return e.trouble?.currentError
+}
+
 /** One source call in flight (rule 1: every caller that waits, waits on this one). */
 interface Flight<T> {
   /** Resolves with what the source returned, rejects with its error. */
@@ -185,10 +212,6 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
   expiresAt = Number.POSITIVE_INFINITY
   /** When the engine calls the source next on its own (refresh point or back-off). */
   nextAttemptAt = Number.NEGATIVE_INFINITY
-  /** Consecutive failed or unchanged source calls: the back-off exponent. */
-  streak = 0
-  /** The error of the last source call, while the engine is in back-off after it. */
-  currentError: unknown = undefined
   /** The engine's place in its clock's scheduler; `-1` while no timer is armed. */
   slot = -1
   lastProps: Record<string, unknown> | undefined = undefined
@@ -205,15 +228,13 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
   /** The source call in flight, if any: one object per call, not three fields per engine. */
   flight: Flight<T> | undefined = undefined
 
+  /** Every call; `hits` is derived: `calls − waits − trouble.rejected` (see `statsMethod`). */
   calls = 0
-  hits = 0
   waits = 0
   sourceCalls = 0
   backgroundRefreshes = 0
-  failures = 0
-  unchanged = 0
-  servedStale = 0
-  lastError: RefreshErrorInfo | undefined = undefined
+  /** Made on the first failed or unchanged source call; most engines never need it. */
+  trouble: Trouble | undefined = undefined
 
   /** The booleans below, packed in one field (a field per engine each would cost 8 bytes). */
   flags = 0
@@ -378,7 +399,7 @@ function recompute<T extends ExpiringIdentity>(e: Engine<T>): void {
 
 function backoffDelay<T extends ExpiringIdentity>(e: Engine<T>): number {
   // Rule 6: the n-th delay is uniform in [d/2, d], d = min(maxBackoffMs, 1 s · 2ⁿ), n from 0.
-  const d = Math.min(e.s.maxBackoff, BASE_BACKOFF_MS * 2 ** Math.min(e.streak - 1, 40))
+  const d = Math.min(e.s.maxBackoff, BASE_BACKOFF_MS * 2 ** Math.min(troubleOf(e).streak - 1, 40))
   return uniform(e.s.random, d / 2, d)
 }
 
@@ -443,7 +464,7 @@ function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: 
     (error: unknown) => {
       const answer = failureAnswer(e, error, e.clock.now())
       if (answer === undefined) {
-        if (e.clock.now() >= e.expiresAt) e.servedStale += flight.waiters
+        if (e.clock.now() >= e.expiresAt) troubleOf(e).servedStale += flight.waiters
         return e.cached as T
       }
       throw answer.error
@@ -502,18 +523,19 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
   if (same) {
     // Rule 10: "refreshed" but the same credentials (the Pod Identity agent caches per token).
     // Keep ours; try again halfway to the latest refresh point, then with the rule-6 back-off.
-    e.unchanged++
-    e.streak++
+    const t = troubleOf(e)
+    t.unchanged++
+    t.streak++
     const target = e.expiresAt - (windowOf(e) ?? 0) / 2
     const delay = Math.max(uniform(e.s.random, 0.4, 0.6) * (target - now), backoffDelay(e))
     e.nextAttemptAt = now + Math.round(delay)
     e.inBackoff = true
-    e.currentError = undefined
+    t.currentError = undefined
     arm(e, e.nextAttemptAt)
     recompute(e)
     const ev = event(e, 'unchanged', now)
     ev.durationMs = now - startedAt
-    ev.attempt = e.streak
+    ev.attempt = t.streak
     emit(e, ev)
     return e.cached as T
   }
@@ -522,8 +544,10 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
   e.hotPromise = Promise.resolve(value)
   e.expiresAt = newExpiresAt
   e.invalidated = false
-  e.streak = 0
-  e.currentError = undefined
+  if (e.trouble !== undefined) {
+    e.trouble.streak = 0
+    e.trouble.currentError = undefined
+  }
   e.inBackoff = false
   if (!e.fetchedOnce) {
     e.callsAtLastFire = e.calls
@@ -559,11 +583,12 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
 function fail<T extends ExpiringIdentity>(e: Engine<T>, error: unknown, startedAt: number): void {
   const now = e.clock.now()
   finish(e)
-  e.failures++
-  e.streak++
-  e.currentError = error
+  const t = troubleOf(e)
+  t.failures++
+  t.streak++
+  t.currentError = error
   // The secrets of the identity we hold, computed here rather than kept per engine.
-  e.lastError = describeError(error, now, e.cached === undefined ? NO_SECRETS : secretsOf(e.cached))
+  t.lastError = describeError(error, now, e.cached === undefined ? NO_SECRETS : secretsOf(e.cached))
   if (e.cached === undefined) {
     // Rule 9: cache the error for a jittered 1–5 s; no timer, the next caller retries.
     e.nextAttemptAt = now + Math.round(uniform(e.s.random, ERROR_CACHE_MIN_MS, ERROR_CACHE_MAX_MS))
@@ -578,12 +603,12 @@ function fail<T extends ExpiringIdentity>(e: Engine<T>, error: unknown, startedA
   recompute(e)
   const ev = event(e, 'failure', now)
   ev.durationMs = now - startedAt
-  ev.attempt = e.streak
-  ev.error = e.lastError
+  ev.attempt = t.streak
+  ev.error = t.lastError
   emit(e, ev)
   if (e.cached !== undefined && now >= e.expiresAt && now < e.expiresAt + e.s.maxStaleness) {
     const s = event(e, 'stale', now)
-    s.error = e.lastError
+    s.error = t.lastError
     emit(e, s)
   }
 }
@@ -603,7 +628,12 @@ function slow<T extends ExpiringIdentity>(
     return e.flight.answer
   }
   if (e.cached === undefined) {
-    if (now < e.backoffUntil) return Promise.reject(e.currentError) // rule 9: the cached error
+    if (now < e.backoffUntil) {
+      // Rule 9: the cached error (a back-off without an identity always follows a failure).
+      const t = troubleOf(e)
+      t.rejected++
+      return Promise.reject(t.currentError)
+    }
     start(e, 'initial', now)
     e.waits++
     e.flight!.waiters++
@@ -613,10 +643,10 @@ function slow<T extends ExpiringIdentity>(
     // Rule 4: outside the mandatory window nobody waits; a refresh point that passed without its
     // timer firing (a late timer, a closed or idle engine) starts the refresh in the background.
     if (e.flight === undefined && now >= e.nextAttemptAt) start(e, 'background', now)
-    e.hits++
     return e.hotPromise!
   }
-  if (now >= e.backoffUntil || (e.currentError === undefined && now >= e.expiresAt)) {
+  const error = currentError(e)
+  if (now >= e.backoffUntil || (error === undefined && now >= e.expiresAt)) {
     // Rules 5 and 12: inside the mandatory window, after expiry, or invalidated.
     start(e, e.invalidated ? 'invalidated' : 'blocking', now)
     e.waits++
@@ -625,11 +655,13 @@ function slow<T extends ExpiringIdentity>(
   }
   // In back-off after a failed or unchanged source call: answer at once (rule 8: a caller
   // never waits longer than one source attempt; rule 6: the source's load stays bounded).
-  const answer = e.currentError === undefined ? undefined : failureAnswer(e, e.currentError, now)
-  if (answer !== undefined) return Promise.reject(answer.error)
-  e.hits++
+  const answer = error === undefined ? undefined : failureAnswer(e, error, now)
+  if (answer !== undefined) {
+    troubleOf(e).rejected++
+    return Promise.reject(answer.error)
+  }
   if (now >= e.expiresAt) {
-    e.servedStale++
+    troubleOf(e).servedStale++
     return Promise.resolve(e.cached)
   }
   return e.hotPromise!
@@ -665,22 +697,23 @@ function invalidateMethod(this: unknown, key?: string): void {
   // "unchanged"): the first invalidation of a key lifts that back-off once, so the next caller
   // asks the source again. A failure back-off stays (rule 6 bounds the load on a sick source),
   // and so does a back-off after a repeated invalidation of the same key.
-  if (!e.invalidated && e.currentError === undefined) e.inBackoff = false
+  if (!e.invalidated && currentError(e) === undefined) e.inBackoff = false
   e.invalidated = true
   recompute(e)
 }
 
 function statsMethod(this: unknown): RefreshStats {
   const e = engineOf(this)
+  const t = e.trouble
   const s: RefreshStats = {
     calls: e.calls,
-    hits: e.hits,
+    hits: e.calls - e.waits - (t?.rejected ?? 0),
     waits: e.waits,
     sourceCalls: e.sourceCalls,
     backgroundRefreshes: e.backgroundRefreshes,
-    failures: e.failures,
-    unchanged: e.unchanged,
-    servedStale: e.servedStale,
+    failures: t?.failures ?? 0,
+    unchanged: t?.unchanged ?? 0,
+    servedStale: t?.servedStale ?? 0,
     refreshing: e.flight !== undefined,
     closed: e.closed,
   }
@@ -691,7 +724,7 @@ function statsMethod(this: unknown): RefreshStats {
     s.refreshWindowMs = w
     s.mandatoryWindowMs = mandatoryOf(e)!
   }
-  if (e.lastError !== undefined) s.lastError = { ...e.lastError }
+  if (t?.lastError !== undefined) s.lastError = { ...t.lastError }
   return s
 }
 
@@ -705,8 +738,7 @@ function closeMethod(this: unknown): void {
 function provider(this: Engine<ExpiringIdentity>, props?: IdentityProperties): Promise<ExpiringIdentity> {
   // Rule 15, the hot path: one clock read and comparison, then the already-resolved promise.
   if (this.clock.now() < this.hotUntil) {
-    this.calls++
-    this.hits++
+    this.calls++ // a hit: `hits` is derived from `calls`
     return this.hotPromise!
   }
   return slow(this, props)
