@@ -559,7 +559,9 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     // revoked or rotated set never lives on for that long (issue #11).
     const horizon = Math.min(e.expiresAt, now + SCHEDULING_HORIZON_MS)
     const lifetime = horizon - now
-    e.lifetimeMs = lifetime
+    // Stored as a small integer when it is one (always, with integer clocks: capped at 7 days, it
+    // fits 31 bits), so V8 keeps the field unboxed: 16 B per engine (benchmarks scenario 8).
+    e.lifetimeMs = (lifetime | 0) === lifetime ? lifetime | 0 : lifetime
     const w = windowOf(e)!
     // Rule 3: jittered per fetch in [expiry − W, expiry − W/2]; the first refresh of an engine is
     // spread over [fetch + lifetime/4, expiry − W/2] so a fleet started together never phase-locks.
