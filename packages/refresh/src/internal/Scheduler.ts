@@ -146,12 +146,16 @@ export class Scheduler {
   #sync(): void {
     const next = this.#items.length === 0 ? Number.POSITIVE_INFINITY : this.#due[0]!
     if (next === this.#timerAt) return
-    if (this.#timerAt !== Number.POSITIVE_INFINITY) this.#clock.clearTimeout(this.#timer)
-    this.#timer = undefined
-    this.#timerAt = next
+    if (this.#timerAt !== Number.POSITIVE_INFINITY) {
+      this.#clock.clearTimeout(this.#timer)
+      this.#timer = undefined
+      this.#timerAt = Number.POSITIVE_INFINITY
+    }
     if (next === Number.POSITIVE_INFINITY) return
-    // No keepAlive: the system clock unrefs the timer (rule 4).
+    // No keepAlive: the system clock unrefs the timer (rule 4). Recorded once set: a clock that
+    // throws here leaves no timer on record, and the next change of the heap tries again.
     this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, next - this.#clock.now()))
+    this.#timerAt = next
   }
 
   #run(): void {
