@@ -22,9 +22,10 @@ const schedulers = new WeakMap<Clock, Scheduler>()
  * (rule 4).
  *
  * A timer may fire early (the system clock caps delays at 2³¹−1 ms) or late (laptop sleep), and
- * the wall clock may be stepped: when it fires, the scheduler reads `clock.now()` and runs every
- * entry due by then, in due-time order, then sets the timer for the next one. An entry stays in
- * the heap, and so reachable, only while it is scheduled, as a pending timer held its engine.
+ * the wall clock may be stepped: when it fires, the scheduler reads `clock.now()`, takes every
+ * entry due by then out of the heap, sets the timer for the next one, and runs those it took, in
+ * due-time order. An entry stays in the heap, and so reachable, only while it is scheduled, as a
+ * pending timer held its engine.
  */
 export class Scheduler {
   readonly #clock: Clock
@@ -48,11 +49,6 @@ export class Scheduler {
       schedulers.set(clock, s)
     }
     return s
-  }
-
-  /** How many entries are scheduled. */
-  get size(): number {
-    return this.#items.length
   }
 
   /** Schedules `item` at `at` (epoch ms on the clock), moving it if it was scheduled already. */
