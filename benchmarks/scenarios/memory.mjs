@@ -1,5 +1,6 @@
 // 8. Memory, in child processes started with --expose-gc: retained heap per cached provider
-// (10,000 `refreshing()` engines, each holding credentials and its unref'd refresh timer) vs
+// (10,000 `refreshing()` engines, each holding credentials and its place in the shared refresh
+// scheduler, whose one unref'd timer serves every engine of the clock) vs
 // the SDK's memoized providers; 10,000 keys through `sharedProvider` with max 64; RSS of a
 // process that resolved once (podcreds defaultChain vs SDK defaultProvider, emulator agent).
 import { fileURLToPath } from 'node:url'
@@ -121,7 +122,7 @@ if (args.worker) {
         unit: 'B',
         goal: '≤ SDK',
         met: ours.perInstance <= memo.perInstance,
-        note: `SDK = memoize of @smithy/property-provider; SDK client stack (memoizeChain + memoizeIdentityProvider): ${stack.perInstance.toFixed(0)} B. Includes the credentials object (same on both sides) and, for ours, the refresh timer`,
+        note: `SDK = memoize of @smithy/property-provider; SDK client stack (memoizeChain + memoizeIdentityProvider): ${stack.perInstance.toFixed(0)} B. Includes the credentials object (same on both sides) and, for ours, the engine's entry in the refresh scheduler shared by every engine of its clock`,
       }),
     )
   }
@@ -137,7 +138,7 @@ if (args.worker) {
         sdk: 'no equivalent',
         goal: '≤ 64',
         met: shared.maxLive <= 64,
-        note: `created ${shared.created}, closed on eviction ${shared.closed}; retained heap after 64 keys ${(shared.heap64 / 1024).toFixed(0)} KiB, after ${n} keys ${(shared.heapN / 1024).toFixed(0)} KiB — the growth is Node's timer bookkeeping (a slot per distinct timer delay ever used, ~150 B, the same with plain setTimeout/clearTimeout), not engines`,
+        note: `created ${shared.created}, closed on eviction ${shared.closed}; retained heap after 64 keys ${(shared.heap64 / 1024).toFixed(0)} KiB, after ${n} keys ${(shared.heapN / 1024).toFixed(0)} KiB — a closed engine leaves the clock's shared scheduler and nothing of it stays; what grows is compiled code and V8's own bookkeeping, not engines`,
       }),
     )
   }

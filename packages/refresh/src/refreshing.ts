@@ -12,6 +12,8 @@ import {
 import { advisoryWindowFor } from './advisoryWindowFor.js'
 import { refreshChannels } from './internal/channels.js'
 import { describeError, isTransient, secretsOf } from './internal/describeError.js'
+import type { Scheduled } from './internal/Scheduler.js'
+import { Scheduler } from './internal/Scheduler.js'
 import { uniform } from './internal/windows.js'
 import type {
   ExpiringIdentity,
@@ -119,6 +121,43 @@ interface Settings<T> {
 
 let defaultSettings: Settings<unknown> | undefined
 
+/**
+ * What an engine keeps once a source call has failed or answered "unchanged" (rules 6–10), made
+ * then rather than with every engine (benchmarks scenario 8: most engines never need it).
+ */
+class Trouble {
+  /** Consecutive failed or unchanged source calls: the back-off exponent. */
+  streak = 0
+  /** The error of the last source call, while the engine is in back-off after it. */
+  currentError: unknown = undefined
+  failures = 0
+  unchanged = 0
+  servedStale = 0
+  /** Calls answered at once with an error (rules 7–9): neither hits nor waits. */
+  rejected = 0
+  lastError: RefreshErrorInfo | undefined = undefined
+}
+
+function troubleOf<T extends ExpiringIdentity>(e: Engine<T>): Trouble {
+  e.trouble ??= new Trouble()
+  return e.trouble
+}
+
+/** The error of the last source call, while the engine is in back-off after it. */
+function currentError<T extends ExpiringIdentity>(e: Engine<T>): unknown {
+  return e.trouble?.currentError
+}
+
+/** One source call in flight (rule 1: every caller that waits, waits on this one). */
+interface Flight<T> {
+  /** Resolves with what the source returned, rejects with its error. */
+  readonly raw: Promise<T>
+  /** What callers waiting on `raw` get, decided when it settles (rules 5–8). */
+  readonly answer: Promise<T>
+  /** Callers waiting on `answer`, to count stale answers (rule 8). */
+  waiters: number
+}
+
 function settingsOf<T>(options: RefreshOptions<T>): Settings<T> {
   const o = options
   const none =
@@ -148,22 +187,23 @@ function settingsOf<T>(options: RefreshOptions<T>): Settings<T> {
 const FETCHED_ONCE = 1
 const INVALIDATED = 2
 const CLOSED = 4
-const TIMER_ARMED = 8
+const IN_BACKOFF = 8
+/** The bits of `flags` below hold the booleans; the bits above, the scheduler slot plus one. */
+const BOOLEAN_BITS = 4
+const BOOLEANS = (1 << BOOLEAN_BITS) - 1
 
 /**
  * The whole state of one engine, in one object. Memory (benchmarks scenario 8): processes may hold
- * thousands of engines, so an engine is this object, its provider function (the hot path) and its
- * timer callback; the logic lives in module-level functions taking the engine, and `refresh`,
- * `invalidate`, `stats`, `close` are shared methods on the provider's prototype, not per-instance
- * closures.
+ * thousands of engines, so an engine is this object and its provider function (the hot path); its
+ * timer is an entry in the {@link Scheduler} of its clock, shared by every engine on that clock. The
+ * logic lives in module-level functions taking the engine, and `refresh`, `invalidate`, `stats`,
+ * `close` are shared methods on the provider's prototype, not per-instance closures.
  */
-class Engine<T extends ExpiringIdentity> {
+class Engine<T extends ExpiringIdentity> implements Scheduled {
   readonly source: (props?: IdentityProperties) => Promise<T>
   readonly clock: Clock
   /** The other options, resolved: one object shared by every engine made without them. */
   readonly s: Settings<T>
-  /** The timer callback, made once per engine by {@link refreshing}. */
-  onTimer: () => void = noop
 
   // Rule 15: the hot path reads `hotUntil` and `hotPromise` only. Every state change below ends in
   // `recompute()`, which keeps this invariant: while `clock.now() < hotUntil`, the right answer is
@@ -173,42 +213,45 @@ class Engine<T extends ExpiringIdentity> {
   cached: T | undefined = undefined
   cachedKey: string | undefined = undefined
   expiresAt = Number.POSITIVE_INFINITY
-  windowMs: number | undefined = undefined
-  mandatoryMs: number | undefined = undefined
   /** When the engine calls the source next on its own (refresh point or back-off). */
   nextAttemptAt = Number.NEGATIVE_INFINITY
-  /** Until then, callers that would wait get an answer at once instead (rules 6, 8, 9, 10). */
-  backoffUntil = Number.NEGATIVE_INFINITY
-  /** Consecutive failed or unchanged source calls: the back-off exponent. */
-  streak = 0
-  /** The error of the last source call, while the engine is in back-off after it. */
-  currentError: unknown = undefined
-  timer: unknown = undefined
   lastProps: Record<string, unknown> | undefined = undefined
   callsAtLastFire = 0
   /** Last time a timer fire saw that the engine had been called since the previous fire. */
   activeAt = Number.NEGATIVE_INFINITY
+  /**
+   * The lifetime the windows were chosen from at the last fetch (capped at the scheduling horizon),
+   * 0 while the cached identity has no finite expiry. The windows are derived from it, not stored:
+   * see {@link windowOf} and {@link mandatoryOf}.
+   */
   lifetimeMs = 0
 
-  /** The source call in flight: resolves with what the source returned, rejects with its error. */
-  raw: Promise<T> | undefined = undefined
-  /** What callers waiting on `raw` get, decided when it settles (rules 5–8). */
-  flight: Promise<T> | undefined = undefined
-  /** Callers waiting on `flight`, to count stale answers (rule 8); set while a call is in flight. */
-  waiters: { n: number } | undefined = undefined
+  /** The source call in flight, if any: one object per call, not three fields per engine. */
+  flight: Flight<T> | undefined = undefined
 
+  /** Every call; `hits` is derived: `calls − waits − trouble.rejected` (see `statsMethod`). */
   calls = 0
-  hits = 0
   waits = 0
   sourceCalls = 0
   backgroundRefreshes = 0
-  failures = 0
-  unchanged = 0
-  servedStale = 0
-  lastError: RefreshErrorInfo | undefined = undefined
+  /** Made on the first failed or unchanged source call; most engines never need it. */
+  trouble: Trouble | undefined = undefined
 
-  /** The booleans below, packed in one field (a field per engine each would cost 8 bytes). */
+  /**
+   * The booleans below and the scheduler slot, packed in one small integer (a field per engine
+   * each would cost 8 bytes). The slot takes the bits above the booleans: 67 million engines on one
+   * clock still keep the integer below 2³⁰, a small integer (unboxed) in every V8 build — far more
+   * engines than a Node heap can hold.
+   */
   flags = 0
+
+  /** The engine's place in its clock's scheduler; `-1` while no timer is armed. */
+  get slot(): number {
+    return (this.flags >> BOOLEAN_BITS) - 1
+  }
+  set slot(i: number) {
+    this.flags = (this.flags & BOOLEANS) | ((i + 1) << BOOLEAN_BITS)
+  }
 
   /** Whether the source has answered with an identity at least once. */
   get fetchedOnce(): boolean {
@@ -224,6 +267,21 @@ class Engine<T extends ExpiringIdentity> {
   set invalidated(on: boolean) {
     this.flags = on ? this.flags | INVALIDATED : this.flags & ~INVALIDATED
   }
+  /** In back-off after a failed or unchanged source call, until `nextAttemptAt`: see {@link backoffUntil}. */
+  get inBackoff(): boolean {
+    return (this.flags & IN_BACKOFF) !== 0
+  }
+  set inBackoff(on: boolean) {
+    this.flags = on ? this.flags | IN_BACKOFF : this.flags & ~IN_BACKOFF
+  }
+  /**
+   * Until then, callers that would wait get an answer at once instead (rules 6, 8, 9, 10). A
+   * back-off always ends at the next attempt, so this is derived rather than stored (one field and
+   * one boxed number less per engine).
+   */
+  get backoffUntil(): number {
+    return (this.flags & IN_BACKOFF) !== 0 ? this.nextAttemptAt : Number.NEGATIVE_INFINITY
+  }
   /** `close()` was called. */
   get closed(): boolean {
     return (this.flags & CLOSED) !== 0
@@ -231,18 +289,20 @@ class Engine<T extends ExpiringIdentity> {
   set closed(on: boolean) {
     this.flags = on ? this.flags | CLOSED : this.flags & ~CLOSED
   }
-  /** A timer is set, its handle in `timer`. */
+  /** A timer is armed: the engine is in its clock's scheduler. */
   get timerArmed(): boolean {
-    return (this.flags & TIMER_ARMED) !== 0
-  }
-  set timerArmed(on: boolean) {
-    this.flags = on ? this.flags | TIMER_ARMED : this.flags & ~TIMER_ARMED
+    return this.slot >= 0
   }
 
   constructor(source: (props?: IdentityProperties) => Promise<T>, options: RefreshOptions<T>) {
     this.source = source
     this.clock = options.clock ?? systemClock
     this.s = settingsOf(options)
+  }
+
+  /** The scheduler's callback: the engine's timer fired. */
+  fire(): void {
+    onTimer(this)
   }
 }
 
@@ -284,31 +344,27 @@ function event<T extends ExpiringIdentity>(
 
 // ---- timer -----------------------------------------------------------------------------------
 function clearTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
-  if (e.timerArmed) {
-    e.clock.clearTimeout(e.timer)
-    e.timerArmed = false
-    e.timer = undefined
-  }
+  if (e.slot >= 0) Scheduler.of(e.clock).remove(e)
 }
 
-function arm<T extends ExpiringIdentity>(e: Engine<T>, at: number, now: number): void {
-  clearTimer(e)
+function arm<T extends ExpiringIdentity>(e: Engine<T>, at: number): void {
   // Identities without expiry are cached until invalidate(), with no timer (DESIGN.md).
-  if (e.closed || !Number.isFinite(at) || !Number.isFinite(e.expiresAt)) return
-  // No keepAlive: the system clock unrefs the timer, so it never keeps the process alive (rule 4).
-  e.timer = e.clock.setTimeout(e.onTimer, Math.max(0, at - now))
-  e.timerArmed = true
+  if (e.closed || !Number.isFinite(at) || !Number.isFinite(e.expiresAt)) {
+    clearTimer(e)
+    return
+  }
+  // The clock's scheduler sets its one timer without keepAlive: the system clock unrefs it, so it
+  // never keeps the process alive (rule 4).
+  Scheduler.of(e.clock).add(e, at)
 }
 
 function onTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
-  e.timerArmed = false
-  e.timer = undefined
-  if (e.closed || e.raw !== undefined) return
+  if (e.closed || e.flight !== undefined) return
   const now = e.clock.now()
   // Rule 4: a timer may fire early (the system clock caps delays at 2³¹−1 ms) or late (laptop
   // sleep): trust the wall clock, not the timer.
   if (now < e.nextAttemptAt) {
-    arm(e, e.nextAttemptAt, now)
+    arm(e, e.nextAttemptAt)
     return
   }
   // An engine nobody calls any more (created per request and dropped, say) must not refresh, or
@@ -324,22 +380,40 @@ function onTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
 
 // ---- decisions -------------------------------------------------------------------------------
 /**
- * Where the mandatory window starts, derived rather than stored (one field and one boxed number
- * less per engine): `mandatoryMs` is set exactly when the cached identity has a finite expiry.
+ * Rule 2: the advisory window of the cached identity, clamped to its lifetime (unknown at
+ * construction); `undefined` when it has no finite expiry. Derived from the lifetime at fetch time
+ * rather than stored, as are the mandatory window and its start (fields less per engine).
  */
+function windowOf<T extends ExpiringIdentity>(e: Engine<T>): number | undefined {
+  const lifetime = e.lifetimeMs
+  if (lifetime === 0) return undefined
+  return Math.min(e.s.configuredWindow ?? advisoryWindowFor(lifetime), lifetime)
+}
+
+/**
+ * The mandatory window: inside the second half of the advisory one, so every refresh point lies
+ * before it and a caller never has to wait for a refresh that is simply due.
+ */
+function mandatoryOf<T extends ExpiringIdentity>(e: Engine<T>): number | undefined {
+  const w = windowOf(e)
+  return w === undefined ? undefined : Math.min(e.s.configuredMandatory, w / 2)
+}
+
+/** Where the mandatory window starts. */
 function mandatoryAt<T extends ExpiringIdentity>(e: Engine<T>): number {
-  return e.mandatoryMs === undefined ? Number.POSITIVE_INFINITY : e.expiresAt - e.mandatoryMs
+  const m = mandatoryOf(e)
+  return m === undefined ? Number.POSITIVE_INFINITY : e.expiresAt - m
 }
 
 function recompute<T extends ExpiringIdentity>(e: Engine<T>): void {
   if (e.cached === undefined || e.invalidated) e.hotUntil = Number.NEGATIVE_INFINITY
-  else if (e.raw !== undefined) e.hotUntil = mandatoryAt(e)
+  else if (e.flight !== undefined) e.hotUntil = mandatoryAt(e)
   else e.hotUntil = Math.min(e.nextAttemptAt, mandatoryAt(e))
 }
 
 function backoffDelay<T extends ExpiringIdentity>(e: Engine<T>): number {
   // Rule 6: the n-th delay is uniform in [d/2, d], d = min(maxBackoffMs, 1 s · 2ⁿ), n from 0.
-  const d = Math.min(e.s.maxBackoff, BASE_BACKOFF_MS * 2 ** Math.min(e.streak - 1, 40))
+  const d = Math.min(e.s.maxBackoff, BASE_BACKOFF_MS * 2 ** Math.min(troubleOf(e).streak - 1, 40))
   return uniform(e.s.random, d / 2, d)
 }
 
@@ -375,8 +449,6 @@ function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: 
   clearTimer(e)
   e.sourceCalls++
   if (trigger === 'background') e.backgroundRefreshes++
-  const flightWaiters = { n: 0 }
-  e.waiters = flightWaiters
   const startEvent = event(e, 'start', now)
   startEvent.trigger = trigger
   emit(e, startEvent)
@@ -392,7 +464,7 @@ function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: 
         return accept(e, value, now)
       } catch (error) {
         // A throwing keyOf (user code) must not leave the engine stuck with a call "in flight".
-        if (e.raw === r) fail(e, error, now)
+        if (e.flight === flight) fail(e, error, now)
         throw error
       }
     },
@@ -406,7 +478,7 @@ function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: 
     (error: unknown) => {
       const answer = failureAnswer(e, error, e.clock.now())
       if (answer === undefined) {
-        if (e.clock.now() >= e.expiresAt) e.servedStale += flightWaiters.n
+        if (e.clock.now() >= e.expiresAt) troubleOf(e).servedStale += flight.waiters
         return e.cached as T
       }
       throw answer.error
@@ -416,16 +488,14 @@ function start<T extends ExpiringIdentity>(e: Engine<T>, trigger: Trigger, now: 
   // events, never as an unhandled rejection.
   r.catch(noop)
   f.catch(noop)
-  e.raw = r
-  e.flight = f
+  const flight: Flight<T> = { raw: r, answer: f, waiters: 0 }
+  e.flight = flight
   recompute(e)
 }
 
 function finish<T extends ExpiringIdentity>(e: Engine<T>): void {
-  e.raw = undefined
+  // Nobody can join a finished call; its handlers hold their own flight object.
   e.flight = undefined
-  // Nobody can join a finished call; its handlers hold their own counter.
-  e.waiters = undefined
 }
 
 function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: number): T {
@@ -467,18 +537,19 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
   if (same) {
     // Rule 10: "refreshed" but the same credentials (the Pod Identity agent caches per token).
     // Keep ours; try again halfway to the latest refresh point, then with the rule-6 back-off.
-    e.unchanged++
-    e.streak++
-    const target = e.expiresAt - (e.windowMs ?? 0) / 2
+    const t = troubleOf(e)
+    t.unchanged++
+    t.streak++
+    const target = e.expiresAt - (windowOf(e) ?? 0) / 2
     const delay = Math.max(uniform(e.s.random, 0.4, 0.6) * (target - now), backoffDelay(e))
     e.nextAttemptAt = now + Math.round(delay)
-    e.backoffUntil = e.nextAttemptAt
-    e.currentError = undefined
-    arm(e, e.nextAttemptAt, now)
+    e.inBackoff = true
+    t.currentError = undefined
+    arm(e, e.nextAttemptAt)
     recompute(e)
     const ev = event(e, 'unchanged', now)
     ev.durationMs = now - startedAt
-    ev.attempt = e.streak
+    ev.attempt = t.streak
     emit(e, ev)
     return e.cached as T
   }
@@ -487,9 +558,11 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
   e.hotPromise = Promise.resolve(value)
   e.expiresAt = newExpiresAt
   e.invalidated = false
-  e.streak = 0
-  e.currentError = undefined
-  e.backoffUntil = Number.NEGATIVE_INFINITY
+  if (e.trouble !== undefined) {
+    e.trouble.streak = 0
+    e.trouble.currentError = undefined
+  }
+  e.inBackoff = false
   if (!e.fetchedOnce) {
     e.callsAtLastFire = e.calls
     e.activeAt = now
@@ -500,14 +573,10 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     // revoked or rotated set never lives on for that long (issue #11).
     const horizon = Math.min(e.expiresAt, now + SCHEDULING_HORIZON_MS)
     const lifetime = horizon - now
-    e.lifetimeMs = lifetime
-    // Rule 2, the window clamped to the lifetime (it is unknown at construction). The mandatory
-    // window stays inside the second half of the advisory one, so every refresh point lies
-    // before it and a caller never has to wait for a refresh that is simply due.
-    const w = Math.min(e.s.configuredWindow ?? advisoryWindowFor(lifetime), lifetime)
-    const m = Math.min(e.s.configuredMandatory, w / 2)
-    e.windowMs = w
-    e.mandatoryMs = m
+    // Stored as a small integer when it is one (always, with integer clocks: capped at 7 days, it
+    // fits 31 bits), so V8 keeps the field unboxed: 16 B per engine (benchmarks scenario 8).
+    e.lifetimeMs = (lifetime | 0) === lifetime ? lifetime | 0 : lifetime
+    const w = windowOf(e)!
     // Rule 3: jittered per fetch in [expiry − W, expiry − W/2]; the first refresh of an engine is
     // spread over [fetch + lifetime/4, expiry − W/2] so a fleet started together never phase-locks.
     // The lower bound never comes before fetch + lifetime/4 either: a window as long as the
@@ -515,12 +584,11 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     const lo = Math.max(e.fetchedOnce ? horizon - w : 0, now + lifetime / 4)
     e.nextAttemptAt = Math.round(uniform(e.s.random, lo, horizon - w / 2))
   } else {
-    e.windowMs = undefined
-    e.mandatoryMs = undefined
+    e.lifetimeMs = 0
     e.nextAttemptAt = Number.POSITIVE_INFINITY
   }
   e.fetchedOnce = true
-  arm(e, e.nextAttemptAt, now)
+  arm(e, e.nextAttemptAt)
   recompute(e)
   const ev = event(e, 'success', now)
   ev.durationMs = now - startedAt
@@ -531,11 +599,12 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
 function fail<T extends ExpiringIdentity>(e: Engine<T>, error: unknown, startedAt: number): void {
   const now = e.clock.now()
   finish(e)
-  e.failures++
-  e.streak++
-  e.currentError = error
+  const t = troubleOf(e)
+  t.failures++
+  t.streak++
+  t.currentError = error
   // The secrets of the identity we hold, computed here rather than kept per engine.
-  e.lastError = describeError(error, now, e.cached === undefined ? NO_SECRETS : secretsOf(e.cached))
+  t.lastError = describeError(error, now, e.cached === undefined ? NO_SECRETS : secretsOf(e.cached))
   if (e.cached === undefined) {
     // Rule 9: cache the error for a jittered 1–5 s; no timer, the next caller retries.
     e.nextAttemptAt = now + Math.round(uniform(e.s.random, ERROR_CACHE_MIN_MS, ERROR_CACHE_MAX_MS))
@@ -545,17 +614,17 @@ function fail<T extends ExpiringIdentity>(e: Engine<T>, error: unknown, startedA
     // Rule 7: non-recoverable — retry at the back-off cap, someone may be fixing the policy.
     e.nextAttemptAt = now + Math.round(uniform(e.s.random, e.s.maxBackoff / 2, e.s.maxBackoff))
   }
-  e.backoffUntil = e.nextAttemptAt
-  if (e.cached !== undefined) arm(e, e.nextAttemptAt, now)
+  e.inBackoff = true
+  if (e.cached !== undefined) arm(e, e.nextAttemptAt)
   recompute(e)
   const ev = event(e, 'failure', now)
   ev.durationMs = now - startedAt
-  ev.attempt = e.streak
-  ev.error = e.lastError
+  ev.attempt = t.streak
+  ev.error = t.lastError
   emit(e, ev)
   if (e.cached !== undefined && now >= e.expiresAt && now < e.expiresAt + e.s.maxStaleness) {
     const s = event(e, 'stale', now)
-    s.error = e.lastError
+    s.error = t.lastError
     emit(e, s)
   }
 }
@@ -571,37 +640,44 @@ function slow<T extends ExpiringIdentity>(
   if (e.flight !== undefined && (e.cached === undefined || e.invalidated || now >= mandatoryAt(e))) {
     // Rules 1 and 5: wait on the source call in flight, never on a timer.
     e.waits++
-    e.waiters!.n++
-    return e.flight
+    e.flight.waiters++
+    return e.flight.answer
   }
   if (e.cached === undefined) {
-    if (now < e.backoffUntil) return Promise.reject(e.currentError) // rule 9: the cached error
+    if (now < e.backoffUntil) {
+      // Rule 9: the cached error (a back-off without an identity always follows a failure).
+      const t = troubleOf(e)
+      t.rejected++
+      return Promise.reject(t.currentError)
+    }
     start(e, 'initial', now)
     e.waits++
-    e.waiters!.n++
-    return e.flight!
+    e.flight!.waiters++
+    return e.flight!.answer
   }
   if (!e.invalidated && now < mandatoryAt(e)) {
     // Rule 4: outside the mandatory window nobody waits; a refresh point that passed without its
     // timer firing (a late timer, a closed or idle engine) starts the refresh in the background.
     if (e.flight === undefined && now >= e.nextAttemptAt) start(e, 'background', now)
-    e.hits++
     return e.hotPromise!
   }
-  if (now >= e.backoffUntil || (e.currentError === undefined && now >= e.expiresAt)) {
+  const error = currentError(e)
+  if (now >= e.backoffUntil || (error === undefined && now >= e.expiresAt)) {
     // Rules 5 and 12: inside the mandatory window, after expiry, or invalidated.
     start(e, e.invalidated ? 'invalidated' : 'blocking', now)
     e.waits++
-    e.waiters!.n++
-    return e.flight!
+    e.flight!.waiters++
+    return e.flight!.answer
   }
   // In back-off after a failed or unchanged source call: answer at once (rule 8: a caller
   // never waits longer than one source attempt; rule 6: the source's load stays bounded).
-  const answer = e.currentError === undefined ? undefined : failureAnswer(e, e.currentError, now)
-  if (answer !== undefined) return Promise.reject(answer.error)
-  e.hits++
+  const answer = error === undefined ? undefined : failureAnswer(e, error, now)
+  if (answer !== undefined) {
+    troubleOf(e).rejected++
+    return Promise.reject(answer.error)
+  }
   if (now >= e.expiresAt) {
-    e.servedStale++
+    troubleOf(e).servedStale++
     return Promise.resolve(e.cached)
   }
   return e.hotPromise!
@@ -625,8 +701,8 @@ function engineOf(provider: unknown): Engine<ExpiringIdentity> {
 
 function refreshMethod(this: unknown): Promise<ExpiringIdentity> {
   const e = engineOf(this)
-  if (e.raw === undefined) start(e, 'forced', e.clock.now())
-  return e.raw!
+  if (e.flight === undefined) start(e, 'forced', e.clock.now())
+  return e.flight!.raw
 }
 
 function invalidateMethod(this: unknown, key?: string): void {
@@ -637,30 +713,34 @@ function invalidateMethod(this: unknown, key?: string): void {
   // "unchanged"): the first invalidation of a key lifts that back-off once, so the next caller
   // asks the source again. A failure back-off stays (rule 6 bounds the load on a sick source),
   // and so does a back-off after a repeated invalidation of the same key.
-  if (!e.invalidated && e.currentError === undefined) e.backoffUntil = Number.NEGATIVE_INFINITY
+  if (!e.invalidated && currentError(e) === undefined) e.inBackoff = false
   e.invalidated = true
   recompute(e)
 }
 
 function statsMethod(this: unknown): RefreshStats {
   const e = engineOf(this)
+  const t = e.trouble
   const s: RefreshStats = {
     calls: e.calls,
-    hits: e.hits,
+    hits: e.calls - e.waits - (t?.rejected ?? 0),
     waits: e.waits,
     sourceCalls: e.sourceCalls,
     backgroundRefreshes: e.backgroundRefreshes,
-    failures: e.failures,
-    unchanged: e.unchanged,
-    servedStale: e.servedStale,
-    refreshing: e.raw !== undefined,
+    failures: t?.failures ?? 0,
+    unchanged: t?.unchanged ?? 0,
+    servedStale: t?.servedStale ?? 0,
+    refreshing: e.flight !== undefined,
     closed: e.closed,
   }
   if (e.cached !== undefined && Number.isFinite(e.expiresAt)) s.expiresAt = new Date(e.expiresAt)
   if (e.timerArmed && Number.isFinite(e.nextAttemptAt)) s.nextRefreshAt = new Date(e.nextAttemptAt)
-  if (e.windowMs !== undefined) s.refreshWindowMs = e.windowMs
-  if (e.mandatoryMs !== undefined) s.mandatoryWindowMs = e.mandatoryMs
-  if (e.lastError !== undefined) s.lastError = { ...e.lastError }
+  const w = windowOf(e)
+  if (w !== undefined) {
+    s.refreshWindowMs = w
+    s.mandatoryWindowMs = mandatoryOf(e)!
+  }
+  if (t?.lastError !== undefined) s.lastError = { ...t.lastError }
   return s
 }
 
@@ -670,17 +750,11 @@ function closeMethod(this: unknown): void {
   clearTimer(e)
 }
 
-/** The timer callback of an engine, bound to it. */
-function timerFired(this: Engine<ExpiringIdentity>): void {
-  onTimer(this)
-}
-
 /** The provider function of an engine, bound to it. */
 function provider(this: Engine<ExpiringIdentity>, props?: IdentityProperties): Promise<ExpiringIdentity> {
   // Rule 15, the hot path: one clock read and comparison, then the already-resolved promise.
   if (this.clock.now() < this.hotUntil) {
-    this.calls++
-    this.hits++
+    this.calls++ // a hit: `hits` is derived from `calls`
     return this.hotPromise!
   }
   return slow(this, props)
@@ -742,8 +816,7 @@ export function refreshing<T extends ExpiringIdentity>(
     throw new TypeError('onEvent must be a function (event) => void')
 
   const e = new Engine(source, options) as unknown as Engine<ExpiringIdentity>
-  // Bound functions, not closures: no context object per engine (benchmarks scenario 8).
-  e.onTimer = timerFired.bind(e)
+  // A bound function, not a closure: no context object per engine (benchmarks scenario 8).
   const bound = provider.bind(e)
   engines.set(bound, e)
   providerProto ??= makeProviderProto()

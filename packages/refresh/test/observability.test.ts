@@ -114,6 +114,32 @@ describe('rule 13: stats() and the podcreds:refresh diagnostics channels', () =>
     expect(await engine()).toBe(source.last)
     engine.close()
   })
+  it('count every call as exactly one of a hit, a wait, or an error answered at once', async () => {
+    // Prepare
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(33), maxStalenessMs: 2 * MINUTE })
+    // Act and assess, state by state.
+    source.answer = 'error'
+    await outcome(engine()) // the first fetch fails: a wait
+    await outcome(engine()) // rule 9, the cached error: neither
+    expect(engine.stats()).toMatchObject({ calls: 2, hits: 0, waits: 1, failures: 1 })
+    await clock.advance(5 * SECOND)
+    source.answer = 'fresh'
+    const held = await engine() // a wait
+    for (let i = 0; i < 5; i++) await engine() // hits on the hot path
+    expect(engine.stats()).toMatchObject({ calls: 8, hits: 5, waits: 2 })
+    source.answer = 'error'
+    clock.sleep(held.expiration!.getTime() + SECOND - clock.now())
+    expect(await engine()).toBe(held) // expired, the source down: waits for one attempt, then stale
+    expect(await engine()).toBe(held) // during the back-off: stale at once, a hit
+    expect(engine.stats()).toMatchObject({ calls: 10, hits: 6, waits: 3, servedStale: 2 })
+    clock.sleep(3 * MINUTE)
+    await outcome(engine()) // past maxStalenessMs: waits for one attempt, which fails
+    await outcome(engine()) // in the back-off: ERR_CREDENTIALS_EXPIRED at once, neither
+    expect(engine.stats()).toMatchObject({ calls: 12, hits: 6, waits: 4, servedStale: 2, failures: 3 })
+    engine.close()
+  })
 })
 
 /** Makes the scripted source throw `error` until `off()`, to simulate a foreign, echoing error. */
