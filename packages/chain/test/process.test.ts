@@ -28,6 +28,7 @@ interface RunResult {
     code?: string
     tryNextLink?: boolean
     message?: string
+    isCoreCredentialsError?: boolean
     explanation?: { chosen?: string; links: { name: string; status: string; reason: string }[] }
   }
   /** Every resolution: `specifier<TAB>url`. */
@@ -149,6 +150,8 @@ describe('@podcreds/chain in a fresh process (built dist)', () => {
     expect(out.ok).toBe(false)
     expect(out.code).toBe('ERR_CHAIN_EXHAUSTED')
     expect(out.tryNextLink).toBe(true)
+    // Thrown by the copy of @podcreds/core inlined in the chain's bundle, recognised by the package's own.
+    expect(out.isCoreCredentialsError).toBe(true)
     const lines = out.message?.split('\n') ?? []
     expect(lines[0]).toBe('no credentials: all 4 links of the chain were skipped')
     expect(lines.slice(1).map((line) => line.slice(0, line.indexOf(':')))).toEqual([
