@@ -536,11 +536,15 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
   finish(e)
   if (same) {
     // Rule 10: "refreshed" but the same credentials (the Pod Identity agent caches per token).
-    // Keep ours; try again halfway to the latest refresh point, then with the rule-6 back-off.
+    // Keep ours; try again halfway to the latest refresh point; once that is past, halfway to the
+    // mandatory window, so the calls thin out geometrically towards it rather than run at the
+    // back-off cap (an agent that renews 15 min before expiry: ~7 calls in the last half hour,
+    // not ~30). Never sooner than the rule-6 back-off.
     const t = troubleOf(e)
     t.unchanged++
     t.streak++
-    const target = e.expiresAt - (windowOf(e) ?? 0) / 2
+    const latest = e.expiresAt - (windowOf(e) ?? 0) / 2
+    const target = now < latest ? latest : mandatoryAt(e)
     const delay = Math.max(uniform(e.s.random, 0.4, 0.6) * (target - now), backoffDelay(e))
     e.nextAttemptAt = now + Math.round(delay)
     e.inBackoff = true

@@ -230,9 +230,43 @@ describe('rule 10: the source answers with the same credentials', () => {
     const stats = engine.stats()
     expect(stats.unchanged).toBe(stats.sourceCalls - 1)
     expect(stats.unchanged).toBeGreaterThan(1)
-    expect(stats.sourceCalls).toBeLessThanOrEqual(25)
+    expect(stats.sourceCalls).toBeLessThanOrEqual(12)
     expect(stats.waits).toBe(1)
     expect(stats.failures).toBe(0)
+    engine.close()
+  })
+
+  it('past the latest refresh point, calls thin out towards the mandatory window (an agent that renews late)', async () => {
+    // Prepare: 6 h credentials from an agent that hands out the same set until 15 min before
+    // their expiry (a harsh agent; EKS Pod Identity renews every ~3 h).
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    source.lifetimeMs = 6 * HOUR
+    source.answer = 'same'
+    const engine = refreshing(source.fn, { clock, random: mulberry32(30) })
+    const held = await engine()
+    const expiry = held.expiration!.getTime()
+    const latestPoint = expiry - 30 * MINUTE // W = 60 min for 6 h credentials; expiry − W/2
+    // Act: a caller every 10 s; the agent renews at expiry − 15 min.
+    let renewed: AwsCredentialIdentity | undefined
+    while (renewed === undefined) {
+      await clock.advance(10 * SECOND)
+      if (clock.now() >= expiry - 15 * MINUTE) source.answer = 'fresh'
+      const got = await engine()
+      if (got !== held) renewed = got
+    }
+    // Assess: from the latest refresh point to the renewal (15 min), a few calls that come closer
+    // together (halfway to the mandatory window each time), not one every 30–60 s.
+    const late = source.calls.filter((t) => t >= latestPoint)
+    expect(late.length).toBeGreaterThanOrEqual(2)
+    expect(late.length).toBeLessThanOrEqual(4)
+    const gaps = late.slice(1).map((t, i) => t - late[i]!)
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeLessThan(gaps[i - 1]!)
+    // Picked up well before the mandatory window, in the background: nobody waited.
+    expect(renewed.expiration!.getTime()).toBeGreaterThan(expiry)
+    expect(clock.now()).toBeLessThan(expiry - 5 * MINUTE)
+    expect(engine.stats().waits).toBe(1)
+    expect(engine.stats().failures).toBe(0)
     engine.close()
   })
 
