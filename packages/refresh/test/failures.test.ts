@@ -326,6 +326,32 @@ describe('rule 12 during a rule-10 back-off', () => {
   })
 })
 
+describe('rule 12 with rule 10: a rejected key the source answers again', () => {
+  it('is asked about again after the back-off, not at the next refresh point hours away', async () => {
+    // Prepare: 6 h credentials; an hour in, AWS rejects the key, and the agent still has it.
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    source.lifetimeMs = 6 * HOUR
+    source.answer = 'same'
+    const engine = refreshing(source.fn, { clock, random: mulberry32(31) })
+    const held = await engine()
+    await clock.advance(HOUR)
+    // Act
+    engine.invalidate(held.accessKeyId)
+    expect(await engine()).toBe(held)
+    // Assess: the next attempt is one back-off away (≤ 60 s), not halfway to a point hours away.
+    expect(engine.stats().unchanged).toBe(1)
+    const next = engine.stats().nextRefreshAt!.getTime()
+    expect(next - clock.now()).toBeLessThanOrEqual(60 * SECOND)
+    // Once the agent has a new set, the engine fetches it in the background at that attempt.
+    source.answer = 'fresh'
+    await clock.advance(next - clock.now())
+    const renewed = await engine()
+    expect(renewed.accessKeyId).not.toBe(held.accessKeyId)
+    engine.close()
+  })
+})
+
 describe('rule 11: already-expired credentials from the source', () => {
   it('count as a failed refresh, on the first fetch too', async () => {
     const clock = new FakeClock()

@@ -19,6 +19,18 @@ async function fleet(clock: FakeClock, n: number, seed: number) {
   return { sources, engines }
 }
 
+/** An injected clock that throws from the next `setTimeout` after `failNext` is set. */
+class FlakyClock extends FakeClock {
+  failNext = false
+  override setTimeout(fn: () => void, ms: number): unknown {
+    if (this.failNext) {
+      this.failNext = false
+      throw new Error('clock broke')
+    }
+    return super.setTimeout(fn, ms)
+  }
+}
+
 const plannedAt = (e: Provider): number => e.stats().nextRefreshAt!.getTime()
 
 describe('the timers of many engines on one clock (one scheduler per clock)', () => {
@@ -203,5 +215,42 @@ describe('the timers of many engines on one clock (one scheduler per clock)', ()
     expect(refs.every((r) => r.deref() === undefined)).toBe(true)
     expect(clock.pending()).toBe(0)
     for (const e of kept.engines) e.close()
+  })
+
+  it('a clock whose setTimeout throws once loses no engine: the due one runs, the others stay scheduled', async () => {
+    // Prepare: an injected clock that fails the next timer it is asked for.
+    const clock = new FlakyClock()
+    const { sources, engines } = await fleet(clock, 2, 71)
+    const [first, second] = engines.map(plannedAt).sort((a, b) => a - b) as [number, number]
+    // Act: the scheduler's run re-sets its timer for the second engine, and that fails.
+    clock.failNext = true
+    await expect(clock.advance(first - clock.now())).rejects.toThrow('clock broke')
+    await settle()
+    // Assess: the first engine refreshed at its point all the same, and its next schedule set the
+    // timer again for both.
+    const ran = sources.filter((s) => s.calls.length === 2)
+    expect(ran).toHaveLength(1)
+    expect(ran[0]!.calls[1]).toBe(first)
+    expect(clock.pending()).toBe(1)
+    await clock.advance(Math.max(0, second - clock.now()))
+    for (const s of sources) expect(s.calls.length).toBeGreaterThanOrEqual(2)
+    for (const e of engines) e.close()
+    expect(clock.pending()).toBe(0)
+  })
+
+  it('an engine whose timer could not be set does not report a refresh point', async () => {
+    // Prepare
+    const clock = new FlakyClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(72) })
+    // Act: the first fetch succeeds, arming the timer fails.
+    clock.failNext = true
+    await engine().catch(() => undefined)
+    // Assess: no timer, and stats() does not claim one; the next call (which finds no refresh
+    // planned) is still answered.
+    expect(clock.pending()).toBe(0)
+    expect(engine.stats().nextRefreshAt).toBeUndefined()
+    expect((await engine()).accessKeyId).toBeDefined()
+    engine.close()
   })
 })

@@ -66,7 +66,15 @@ export class Scheduler {
       if (at < was) this.#up(i)
       else this.#down(i)
     }
-    this.#sync()
+    try {
+      this.#sync()
+    } catch (error) {
+      // A clock whose setTimeout throws: the entry must not look scheduled (its engine's
+      // `nextRefreshAt`) when no timer will run it. The entries already in the heap wait for the
+      // next change of the heap or run of the timer, which sets the timer again.
+      if (item.slot >= 0) this.#take(item.slot)
+      throw error
+    }
   }
 
   /** Unschedules `item`; nothing happens when it is not scheduled. */
@@ -149,7 +157,7 @@ export class Scheduler {
     }
     if (next === Number.POSITIVE_INFINITY) return
     // No keepAlive: the system clock unrefs the timer (rule 4). Recorded once set: a clock that
-    // throws here leaves no timer on record, and the next change of the heap tries again.
+    // throws here leaves no timer on record, and the next add, remove or run tries again.
     this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, next - this.#clock.now()))
     this.#timerAt = next
   }
@@ -162,19 +170,24 @@ export class Scheduler {
     const now = this.#clock.now()
     const ready: Scheduled[] = []
     while (this.#items.length > 0 && this.#due[0]! <= now) ready.push(this.#take(0))
-    this.#sync()
     let failed = false
     let failure: unknown
-    for (const item of ready) {
-      // Scheduled again since (by another entry's run): it runs at its new time instead.
-      if (item.slot >= 0) continue
-      try {
-        item.fire()
-      } catch (error) {
-        // One entry's fault must not stop the others; the first is rethrown, as a timer's was.
-        if (!failed) failure = error
-        failed = true
+    try {
+      for (const item of ready) {
+        // Scheduled again since (by another entry's run): it runs at its new time instead.
+        if (item.slot >= 0) continue
+        try {
+          item.fire()
+        } catch (error) {
+          // One entry's fault must not stop the others; the first is rethrown, as a timer's was.
+          if (!failed) failure = error
+          failed = true
+        }
       }
+    } finally {
+      // The timer for what is left, set after the runs: were it set before them, a clock whose
+      // setTimeout throws would keep the entries taken out above from ever running.
+      this.#sync()
     }
     if (failed) throw failure
   }
