@@ -184,6 +184,15 @@ function restoreClassNames(code, file) {
       fixed,
     )
   if (missed) throw new Error(`bundle: ${file}: cannot restore the name of class ${missed[1]}`)
+  // esbuild renames a top-level class whose name another module of the bundle (an inlined
+  // package, say) also uses at top level: `var Foo2 = class ...`, so `Foo2.name` is "Foo2".
+  const renamed = [...fixed.matchAll(/\bvar ([A-Za-z_$][\w$]*?)(\d+) = class\b/g)].find(([, name]) =>
+    new RegExp(`^(?:var|let|const|function|class) ${name.replace(/\$/g, '\\$')}\\b`, 'm').test(fixed),
+  )
+  if (renamed)
+    throw new Error(
+      `bundle: ${file}: class ${renamed[1]} was renamed ${renamed[1]}${renamed[2]} (two modules of this bundle define ${renamed[1]} at top level): rename one of them`,
+    )
   return fixed
 }
 
@@ -211,11 +220,25 @@ function packageNameOf(specifier) {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
 }
 
-function declared(pkg, name) {
-  return [pkg.dependencies, pkg.peerDependencies, pkg.optionalDependencies].some(
-    (deps) => deps !== undefined && Object.hasOwn(deps, name),
-  )
+/** The range `pkg` declares for `name` (dependencies, peer or optional), or undefined. */
+function rangeOf(pkg, name) {
+  for (const deps of [pkg.dependencies, pkg.peerDependencies, pkg.optionalDependencies]) {
+    if (deps !== undefined && Object.hasOwn(deps, name)) return deps[name]
+  }
+  return undefined
 }
+
+/** The public package whose directory holds `file`, if any. */
+function packageOfFile(file) {
+  for (const p of all.values()) if (file.startsWith(p.dir + sep)) return p
+  return undefined
+}
+
+/**
+ * @podcreds entries that are never inlined: their module state must be one per process
+ * (`sharedProvider`'s registry: one engine per key per process, rule 16).
+ */
+const PROCESS_WIDE = new Set(['@podcreds/refresh/shared'])
 
 /** The source file behind `@podcreds/x[/sub]`: the `default` target of that export, mapped to src/. */
 function sourceOfExport(specifier) {
@@ -239,29 +262,71 @@ function sourceOfExport(specifier) {
  * (cold start: Node resolves, reads and links each ESM file separately). Everything else stays
  * external: node:* builtins, third-party packages, and @podcreds packages imported dynamically
  * (`import('@podcreds/token')`), which must stay lazy. Each external package name is collected in
- * `externals`; the caller checks the package declares it, since an inlined package's lazy import
- * of, say, fast-xml-parser now resolves from the importing package's directory.
+ * `importers` with the packages whose code imports it, for {@link dependencyProblems}. Entries in
+ * PROCESS_WIDE are never inlined.
  *
  * A package that inlines another carries its own copy of that code: state that must be one per
  * process may not live in module scope of an inlined package (CredentialsError's `instanceof`
  * works across copies through a `Symbol.for` brand; diagnostics channels are global by name).
  */
-function inlineWorkspaceImports(pkg, externals) {
+function inlineWorkspaceImports(pkg, importers) {
   return {
     name: 'inline-workspace-imports',
     setup(b) {
       b.onResolve({ filter: /^[^./]/ }, (args) => {
         if (args.path.startsWith('node:')) return { path: args.path, external: true }
         const name = packageNameOf(args.path)
-        if (name.startsWith('@podcreds/') && args.kind === 'import-statement' && name !== pkg.name) {
+        if (
+          name.startsWith('@podcreds/') &&
+          args.kind === 'import-statement' &&
+          name !== pkg.name &&
+          !PROCESS_WIDE.has(args.path)
+        ) {
           const source = sourceOfExport(args.path)
           if (source) return { path: source }
         }
-        externals.add(name)
+        const from = packageOfFile(args.importer)
+        if (!importers.has(name)) importers.set(name, new Set())
+        if (from) importers.get(name).add(from)
         return { path: args.path, external: true }
       })
     },
   }
+}
+
+/**
+ * Every package the bundles import at run time (after tree shaking: esbuild's metafile) must be
+ * declared by the bundling package, with the very range of each inlined @podcreds package that
+ * imports it: chain runs web-identity's `import('undici')` from its own directory, so a range of
+ * chain's that drifted from web-identity's could resolve a version web-identity's code does not
+ * work with. Returns the problems found.
+ */
+function dependencyProblems(pkg, metafile, importers) {
+  const used = new Set()
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imp of output.imports) {
+      if (imp.external && !imp.path.startsWith('node:')) used.add(packageNameOf(imp.path))
+    }
+  }
+  const problems = []
+  for (const name of [...used].sort()) {
+    const mine = rangeOf(pkg, name)
+    if (mine === undefined) {
+      problems.push(
+        `imports ${name} at run time (its own code or a @podcreds package it inlines) but does not declare it in dependencies, peerDependencies or optionalDependencies`,
+      )
+      continue
+    }
+    for (const from of importers.get(name) ?? []) {
+      if (from.pkg.name === pkg.name) continue
+      const theirs = rangeOf(from.pkg, name)
+      if (theirs !== undefined && theirs !== mine)
+        problems.push(
+          `declares ${name} ${mine}, but ${from.pkg.name}, whose code it inlines, declares ${theirs}: make them the same`,
+        )
+    }
+  }
+  return problems
 }
 
 async function bundlePackage({ dir, pkg }) {
@@ -277,7 +342,7 @@ async function bundlePackage({ dir, pkg }) {
     if (!existsSync(source)) throw new Error(`bundle: ${pkg.name} entry ${distPath} has no source ${source}`)
     return source
   })
-  const externals = new Set()
+  const importers = new Map()
   const result = await build({
     absWorkingDir: dir,
     entryPoints: entries,
@@ -289,7 +354,7 @@ async function bundlePackage({ dir, pkg }) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    plugins: [inlineWorkspaceImports(pkg, externals), typescriptLoader(options)],
+    plugins: [inlineWorkspaceImports(pkg, importers), typescriptLoader(options)],
     minify: false,
     // Not keepNames: it wraps every function, closures included, in a name-defining call, which
     // took a refreshing() provider from ~2.7 to ~6.8 kB of heap. The one name that changes
@@ -299,14 +364,13 @@ async function bundlePackage({ dir, pkg }) {
     legalComments: 'inline',
     charset: 'utf8',
     write: false,
+    metafile: true,
     logLevel: 'silent',
   })
   for (const w of result.warnings) console.warn(`bundle: ${pkg.name}: warning: ${w.text}`)
-  const undeclared = [...externals].filter((name) => !declared(pkg, name)).sort()
-  if (undeclared.length > 0)
-    throw new Error(
-      `bundle: ${pkg.name} imports ${undeclared.join(', ')} at run time (its own code or a @podcreds package it inlines) but does not declare ${undeclared.length === 1 ? 'it' : 'them'} in dependencies, peerDependencies or optionalDependencies`,
-    )
+  const dependencyErrors = dependencyProblems(pkg, result.metafile, importers)
+  if (dependencyErrors.length > 0)
+    throw new Error(dependencyErrors.map((problem) => `bundle: ${pkg.name} ${problem}`).join('\n'))
 
   const written = new Set()
   const problems = []

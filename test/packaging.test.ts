@@ -67,6 +67,7 @@ async function node(args: string[], cwd: string): Promise<{ stdout: string; stde
 
 let scratch: string
 let withoutPeer: string
+let othersWithoutPeer: string
 let packages: PublicPackage[]
 let entries: string[]
 const packedFiles = new Map<string, string[]>()
@@ -153,6 +154,15 @@ beforeAll(async () => {
     () => 'loaded',
     (error: { stderr?: string }) => error.stderr ?? '',
   )
+  const others = packages.flatMap((p) => p.entries).filter((e) => e !== '@podcreds/refresh/shared')
+  await writeFile(
+    join(app, 'others.mjs'),
+    `for (const name of ${JSON.stringify(others)}) await import(name)\nprocess.stdout.write('all loaded')\n`,
+  )
+  othersWithoutPeer = await node(['others.mjs'], app).then(
+    ({ stdout, stderr }) => `${stdout}${stderr}`,
+    (error: { stderr?: string }) => error.stderr ?? '',
+  )
   await symlink(
     realpathSync(join(root, 'packages', 'refresh', 'node_modules', 'lru-cache')),
     join(app, 'node_modules', 'lru-cache'),
@@ -193,6 +203,7 @@ describe('packed packages', () => {
   it('@podcreds/refresh/shared without its optional peer lru-cache fails naming it; the other entries need no peer', async () => {
     expect(withoutPeer).toMatch(/ERR_MODULE_NOT_FOUND/)
     expect(withoutPeer).toMatch(/Cannot find package 'lru-cache'/)
+    expect(othersWithoutPeer).toBe('all loaded')
   })
 
   it('require()s every public package from CommonJS on this Node (require(esm))', async () => {

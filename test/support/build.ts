@@ -49,13 +49,20 @@ export function buildPackage(packageDir: string, isFresh: () => boolean = () => 
 const packagesDir = fileURLToPath(new URL('../../packages/', import.meta.url))
 
 /**
- * Whether every package's dist/index.js bundle is at least as new as everything in every package's
- * src/ (a bundle inlines the @podcreds packages it imports statically, so its freshness depends on
- * their sources too). The bundle step sets the bundles' mtime on every run, so this is false after
- * a `tsc -b` alone (which leaves the bundles as they were) and after any source edit not yet built.
+ * Whether every package's dist/index.js bundle is at least as new as everything it is built from:
+ * every package's src/ (a bundle inlines the @podcreds packages it imports statically, so its
+ * freshness depends on their sources too; a directory's own mtime covers a deleted file), every
+ * package.json and tsconfig.json (exports and compiler options decide what is bundled and how),
+ * tsconfig.base.json and scripts/bundle.mjs. The bundle step sets the bundles' mtime on every run,
+ * so this is false after a `tsc -b` alone (which leaves the bundles as they were) and after any
+ * edit not yet built.
  */
 export function bundlesAreFresh(): boolean {
-  let newestSource = 0
+  const root = fileURLToPath(new URL('../../', import.meta.url))
+  let newestInput = Math.max(
+    statSync(join(root, 'tsconfig.base.json')).mtimeMs,
+    statSync(join(root, 'scripts', 'bundle.mjs')).mtimeMs,
+  )
   let oldestBundle = Number.POSITIVE_INFINITY
   for (const name of readdirSync(packagesDir)) {
     const src = join(packagesDir, name, 'src')
@@ -65,9 +72,10 @@ export function bundlesAreFresh(): boolean {
     const entry = join(packagesDir, name, 'dist', 'index.js')
     if (!existsSync(entry)) return false
     oldestBundle = Math.min(oldestBundle, statSync(entry).mtimeMs)
-    for (const file of readdirSync(src, { recursive: true })) {
-      newestSource = Math.max(newestSource, statSync(join(src, String(file))).mtimeMs)
-    }
+    const inputs = [src, manifest, join(packagesDir, name, 'tsconfig.json')]
+    for (const file of readdirSync(src, { recursive: true })) inputs.push(join(src, String(file)))
+    for (const input of inputs)
+      if (existsSync(input)) newestInput = Math.max(newestInput, statSync(input).mtimeMs)
   }
-  return newestSource <= oldestBundle
+  return newestInput <= oldestBundle
 }
