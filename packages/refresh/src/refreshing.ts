@@ -136,7 +136,19 @@ class Trouble {
   /** Calls answered at once with an error (rules 7–9): neither hits nor waits. */
   rejected = 0
   lastError: RefreshErrorInfo | undefined = undefined
+  /**
+   * A key AWS rejected (rule 12) that the source then answered again: the engine retries it on
+   * its own a few times ({@link REJECTED_KEY_RETRIES}) and ignores further invalidations of it.
+   */
+  rejectedKey: string | undefined = undefined
+  rejectedRetries = 0
 }
+
+/**
+ * How many times the engine asks again, with the rule-6 back-off, after the source answered a key
+ * AWS rejected with that same key (then the rule-10 schedule): 1 + 2 + 4 + … s, about a minute.
+ */
+const REJECTED_KEY_RETRIES = 6
 
 function troubleOf<T extends ExpiringIdentity>(e: Engine<T>): Trouble {
   e.trouble ??= new Trouble()
@@ -355,7 +367,16 @@ function arm<T extends ExpiringIdentity>(e: Engine<T>, at: number): void {
   }
   // The clock's scheduler sets its one timer without keepAlive: the system clock unrefs it, so it
   // never keeps the process alive (rule 4).
-  Scheduler.of(e.clock).add(e, at)
+  try {
+    Scheduler.of(e.clock).add(e, at)
+  } catch (error) {
+    // An injected clock whose setTimeout threw: no timer for this engine. Nothing is lost for
+    // callers: the hot path ends at nextAttemptAt, and the first call after it starts the attempt
+    // in the background, as after a timer that fired late (rule 4).
+    e.s.logger?.warn?.call(e.s.logger, 'podcreds refresh: the clock could not set a timer', {
+      error: error instanceof Error ? error.message : String(error),
+    })
+  }
 }
 
 function onTimer<T extends ExpiringIdentity>(e: Engine<T>): void {
@@ -540,13 +561,24 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
     // mandatory window, so the calls thin out geometrically towards it rather than run at the
     // back-off cap (an agent that renews 15 min before expiry: 9 calls in the busiest
     // process-hour, not 29; benchmarks scenario 5). Never sooner than the rule-6 back-off. A key
-    // AWS rejected (rule 12) is not worth keeping until then: with the same set answered again,
-    // the rule-6 back-off alone decides when to ask next.
+    // AWS rejected (rule 12) that comes back is asked about again sooner: a few attempts on the
+    // rule-6 back-off alone, then this schedule.
     const t = troubleOf(e)
     t.unchanged++
     t.streak++
-    const latest = e.expiresAt - (windowOf(e) ?? 0) / 2
-    const target = e.invalidated ? now : now < latest ? latest : mandatoryAt(e)
+    if (e.invalidated) {
+      // The key AWS rejected, answered again: it is all there is, so serve it without making
+      // callers wait (hot path again), retry it a few times on the back-off, and take further
+      // invalidations of it as known.
+      e.invalidated = false
+      t.rejectedKey = e.cachedKey
+      t.rejectedRetries = 0
+    }
+    const retryRejected = t.rejectedKey === e.cachedKey && t.rejectedRetries++ < REJECTED_KEY_RETRIES
+    // The latest refresh point, and never beyond the scheduling horizon (issue #11: a set that
+    // lasts a month is still asked about within a week).
+    const latest = Math.min(e.expiresAt - (windowOf(e) ?? 0) / 2, now + SCHEDULING_HORIZON_MS)
+    const target = retryRejected ? now : now < latest ? latest : mandatoryAt(e)
     const delay = Math.max(uniform(e.s.random, 0.4, 0.6) * (target - now), backoffDelay(e))
     e.nextAttemptAt = now + Math.round(delay)
     e.inBackoff = true
@@ -567,6 +599,7 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
   if (e.trouble !== undefined) {
     e.trouble.streak = 0
     e.trouble.currentError = undefined
+    e.trouble.rejectedKey = undefined
   }
   e.inBackoff = false
   if (!e.fetchedOnce) {
@@ -715,6 +748,8 @@ function invalidateMethod(this: unknown, key?: string): void {
   const e = engineOf(this)
   if (e.cached === undefined) return
   if (key !== undefined && key !== e.cachedKey) return // credentials already replaced
+  // Rejected before and answered again by the source: the engine is retrying it already.
+  if (e.trouble?.rejectedKey !== undefined && e.trouble.rejectedKey === e.cachedKey) return
   // A key AWS rejected must not be served through a rule-10 back-off (the source last answered
   // "unchanged"): the first invalidation of a key lifts that back-off once, so the next caller
   // asks the source again. A failure back-off stays (rule 6 bounds the load on a sick source),

@@ -270,6 +270,19 @@ describe('rule 10: the source answers with the same credentials', () => {
     engine.close()
   })
 
+  it('a month-long set answered again is asked about within the 7-day scheduling horizon', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    source.lifetimeMs = 30 * 24 * HOUR
+    source.answer = 'same'
+    const engine = refreshing(source.fn, { clock, random: mulberry32(32) })
+    await engine()
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
+    expect(engine.stats().unchanged).toBe(1)
+    expect(engine.stats().nextRefreshAt!.getTime() - clock.now()).toBeLessThanOrEqual(7 * 24 * HOUR)
+    engine.close()
+  })
+
   it('picks up new credentials once the agent renews them', async () => {
     const clock = new FakeClock()
     const source = new ScriptedSource(clock)
@@ -327,7 +340,7 @@ describe('rule 12 during a rule-10 back-off', () => {
 })
 
 describe('rule 12 with rule 10: a rejected key the source answers again', () => {
-  it('is asked about again after the back-off, not at the next refresh point hours away', async () => {
+  it('is asked about again a few times on the back-off, with no caller waiting, then on the rule-10 schedule', async () => {
     // Prepare: 6 h credentials; an hour in, AWS rejects the key, and the agent still has it.
     const clock = new FakeClock()
     const source = new ScriptedSource(clock)
@@ -336,18 +349,31 @@ describe('rule 12 with rule 10: a rejected key the source answers again', () => 
     const engine = refreshing(source.fn, { clock, random: mulberry32(31) })
     const held = await engine()
     await clock.advance(HOUR)
-    // Act
+    // Act: the rejection; the next call asks the source (and waits, once).
     engine.invalidate(held.accessKeyId)
     expect(await engine()).toBe(held)
+    const invalidatedAt = clock.now()
     // Assess: the next attempt is one back-off away (≤ 60 s), not halfway to a point hours away.
     expect(engine.stats().unchanged).toBe(1)
-    const next = engine.stats().nextRefreshAt!.getTime()
-    expect(next - clock.now()).toBeLessThanOrEqual(60 * SECOND)
-    // Once the agent has a new set, the engine fetches it in the background at that attempt.
+    expect(engine.stats().nextRefreshAt!.getTime() - clock.now()).toBeLessThanOrEqual(60 * SECOND)
+    // Act: an hour of callers every 10 s, each rejected by AWS again (the SDK plugin invalidates).
+    for (let t = 0; t < HOUR; t += 10 * SECOND) {
+      await clock.advance(10 * SECOND)
+      const got = await engine()
+      engine.invalidate(got.accessKeyId)
+    }
+    // Assess: a handful of source calls (a few quick retries, then the rule-10 schedule), and
+    // nobody waited after the one call that followed the rejection.
+    const inHour = source.calls.filter((t) => t > invalidatedAt).length
+    expect(inHour).toBeGreaterThanOrEqual(3)
+    expect(inHour).toBeLessThanOrEqual(10)
+    expect(engine.stats().waits).toBe(2)
+    // Once the agent has a new set, the engine fetches it at its next attempt, in the background.
     source.answer = 'fresh'
-    await clock.advance(next - clock.now())
+    await clock.advance(engine.stats().nextRefreshAt!.getTime() - clock.now())
     const renewed = await engine()
     expect(renewed.accessKeyId).not.toBe(held.accessKeyId)
+    expect(engine.stats().waits).toBe(2)
     engine.close()
   })
 })

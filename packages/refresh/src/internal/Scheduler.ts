@@ -70,8 +70,8 @@ export class Scheduler {
       this.#sync()
     } catch (error) {
       // A clock whose setTimeout throws: the entry must not look scheduled (its engine's
-      // `nextRefreshAt`) when no timer will run it. The entries already in the heap wait for the
-      // next change of the heap or run of the timer, which sets the timer again.
+      // `nextRefreshAt`) when no timer will run it. The timer set before stays (see #sync), due
+      // no later than every other entry, whose run sets it again.
       if (item.slot >= 0) this.#take(item.slot)
       throw error
     }
@@ -82,7 +82,12 @@ export class Scheduler {
     const i = item.slot
     if (i < 0) return
     this.#take(i)
-    this.#sync()
+    try {
+      this.#sync()
+    } catch {
+      // A clock whose setTimeout throws: the timer set before stays (see #sync); it fires no later
+      // than the entries left, and its run sets the timer again. Removing never fails.
+    }
   }
 
   /** Takes the entry at `i` out of the heap. */
@@ -150,15 +155,16 @@ export class Scheduler {
   #sync(): void {
     const next = this.#items.length === 0 ? Number.POSITIVE_INFINITY : this.#due[0]!
     if (next === this.#timerAt) return
-    if (this.#timerAt !== Number.POSITIVE_INFINITY) {
-      this.#clock.clearTimeout(this.#timer)
-      this.#timer = undefined
-      this.#timerAt = Number.POSITIVE_INFINITY
-    }
-    if (next === Number.POSITIVE_INFINITY) return
-    // No keepAlive: the system clock unrefs the timer (rule 4). Recorded once set: a clock that
-    // throws here leaves no timer on record, and the next add, remove or run tries again.
-    this.#timer = this.#clock.setTimeout(this.#onTimer, Math.max(0, next - this.#clock.now()))
+    // The new timer first, then the old one cleared: a clock whose setTimeout throws leaves the
+    // timer that was set, which fires no later than any entry still waiting (an entry only
+    // leaves or moves later without making the timer earlier), and whose run sets it again.
+    // No keepAlive: the system clock unrefs the timer (rule 4).
+    const timer =
+      next === Number.POSITIVE_INFINITY
+        ? undefined
+        : this.#clock.setTimeout(this.#onTimer, Math.max(0, next - this.#clock.now()))
+    if (this.#timerAt !== Number.POSITIVE_INFINITY) this.#clock.clearTimeout(this.#timer)
+    this.#timer = timer
     this.#timerAt = next
   }
 
