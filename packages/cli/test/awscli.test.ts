@@ -67,5 +67,43 @@ describe.skipIf(aws === undefined)(
       // container provider.
       expect(await readdir(join(home, 'cache', 'podcreds'))).toHaveLength(1)
     })
+    it('with AWS_PROFILE naming that profile, podcreds does not run itself again (no recursion)', async () => {
+      // The README's setup: a profile whose credential_process is podcreds, selected through
+      // AWS_PROFILE. The AWS CLI passes AWS_PROFILE on to podcreds; podcreds must answer from the
+      // pod's own sources, not through the SDK's chain, which would read that profile and run
+      // podcreds again, without end.
+      const home = await mkdtemp(join(tmpdir(), 'podcreds-awscli-'))
+      const config = join(home, 'config')
+      await writeFile(
+        config,
+        `[profile pod]\nregion = us-east-1\ncredential_process = ${process.execPath} ${BIN} credential-process --cache\n`,
+      )
+      const env = {
+        PATH: process.env.PATH,
+        HOME: home,
+        XDG_CACHE_HOME: join(home, 'cache'),
+        AWS_CONFIG_FILE: config,
+        AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
+        AWS_DEFAULT_REGION: 'us-east-1',
+        AWS_PROFILE: 'pod',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: emulator.env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: emulator.env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+        AWS_EC2_METADATA_DISABLED: 'true',
+      }
+      const { stdout } = await exec(
+        aws as string,
+        ['sts', 'get-caller-identity', '--endpoint-url', emulator.awsUrl, '--output', 'json'],
+        { env, timeout: 30_000, killSignal: 'SIGKILL' },
+      )
+      expect(JSON.parse(stdout).Arn).toMatch(/^arn:aws:sts::\d{12}:assumed-role\/podcreds-demo\//)
+      // And podcreds itself, run with that environment (as a tool started with AWS_PROFILE=pod).
+      const direct = await exec(process.execPath, [BIN, 'credential-process'], {
+        env,
+        timeout: 30_000,
+        killSignal: 'SIGKILL',
+      })
+      expect(JSON.parse(direct.stdout).Version).toBe(1)
+    }, 60_000)
   },
 )

@@ -137,6 +137,8 @@ describe('podcreds credential-process', () => {
   })
 })
 
+const CANARY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYDOCTORCANARY'
+
 describe('podcreds doctor', () => {
   it('reports the chosen link, the token claims and the next refresh (--json)', async () => {
     const res = await run(['doctor', '--json'], podEnv(emulator.env))
@@ -183,6 +185,31 @@ describe('podcreds doctor', () => {
     expect(messages).toMatch(/expired/)
     expect(messages).toMatch(/audience wrong/)
     for (const problem of report.problems) expect(problem.fix.length).toBeGreaterThan(10)
+  })
+
+  it('a half-set or badly dated environment key pair gets the fix for what is wrong', async () => {
+    const cases: [Record<string, string>, RegExp, RegExp][] = [
+      [{ AWS_SECRET_ACCESS_KEY: CANARY }, /AWS_ACCESS_KEY_ID is not/, /together/],
+      [{ AWS_ACCESS_KEY_ID: 'AKIAHALFSETEXAMPLE01' }, /AWS_SECRET_ACCESS_KEY is not/, /together/],
+      [
+        {
+          AWS_ACCESS_KEY_ID: 'AKIAHALFSETEXAMPLE01',
+          AWS_SECRET_ACCESS_KEY: CANARY,
+          AWS_CREDENTIAL_EXPIRATION: 'notadate',
+        },
+        /AWS_CREDENTIAL_EXPIRATION/,
+        /RFC 3339 date-time in the future/,
+      ],
+    ]
+    for (const [env, message, fix] of cases) {
+      const res = await run(['doctor', '--json'], podEnv(env))
+      expect(res.code).toBe(1)
+      const report = JSON.parse(res.stdout)
+      const problem = report.problems.find((p: { message: string }) => p.message.includes('env link'))
+      expect(problem?.message).toMatch(message)
+      expect(problem?.fix).toMatch(fix)
+      expect(res.stdout + res.stderr).not.toContain(CANARY)
+    }
   })
 
   it('never prints the password of a URL variable (agent URI, STS endpoint)', async () => {

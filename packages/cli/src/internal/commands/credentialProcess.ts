@@ -76,7 +76,9 @@ export async function credentialProcess(args: string[], io: Io): Promise<number>
   // Only the chain path is loaded here: this command runs on every refresh of an AWS CLI or SDK
   // profile (DESIGN "Packages": no emulator import).
   const { defaultChain } = await import('@podcreds/chain')
-  const provider = defaultChain({ env: io.env })
+  // The pod's own sources only: the AWS SDK's chain would read the profile that runs this command
+  // (AWS_PROFILE is passed on to us) and run it again, without end.
+  const provider = defaultChain({ env: io.env, sdkFallback: false })
   try {
     const credentials = await provider()
     const out: ProcessCredentials = {

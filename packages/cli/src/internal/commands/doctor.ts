@@ -209,7 +209,7 @@ export async function doctor(args: string[], io: Io): Promise<number> {
             }
           : {
               message: `the ${failed.name} link is configured but fails: ${failed.reason}`,
-              fix: fixFor(failed.name),
+              fix: fixFor(failed.name, failed.reason),
             },
       )
   }
@@ -428,14 +428,16 @@ function withoutUserInfo(value: string): string {
   return value.replace(USER_INFO, '$1***@')
 }
 
-function fixFor(link: string): string {
+function fixFor(link: string, reason: string): string {
   switch (link) {
     case 'web-identity':
       return "check the role's trust policy (podcreds trust-policy lint), the token's audience (sts.amazonaws.com) and AWS_ROLE_ARN"
     case 'container':
       return 'check the Pod Identity association for this namespace/service account (aws eks list-pod-identity-associations) and the agent DaemonSet'
     case 'env':
-      return 'AWS_ACCESS_KEY_ID needs AWS_SECRET_ACCESS_KEY beside it'
+      if (/AWS_CREDENTIAL_EXPIRATION/.test(reason))
+        return 'set AWS_CREDENTIAL_EXPIRATION to an RFC 3339 date-time in the future (e.g. 2026-01-01T00:00:00Z), or unset it'
+      return 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY together (and AWS_SESSION_TOKEN for temporary keys), or unset both'
     default:
       return 'run with AWS_PROFILE unset, or check ~/.aws/config'
   }
