@@ -34,7 +34,11 @@ describe('podcreds (global)', () => {
     const help = await run(['--help'])
     expect(help.code).toBe(0)
     expect(help.stdout).toMatch(/credential-process/)
-    expect((await run([])).code).toBe(2)
+    const bare = await run([])
+    expect(bare.code).toBe(2)
+    // A usage error: the usage goes to stderr, nothing to stdout.
+    expect(bare.stdout).toBe('')
+    expect(bare.stderr).toMatch(/usage: podcreds <command>/)
   })
 
   it('every command has --help', async () => {
@@ -330,6 +334,18 @@ describe('podcreds token inspect', () => {
     const res = await run(['token', 'inspect', '-'], {}, 'not-a-jwt')
     expect(res.code).toBe(1)
     expect(res.stderr).toMatch(/ERR_TOKEN_INVALID/)
+  })
+
+  it('with --json, a malformed or missing token is a problem in the one JSON object', async () => {
+    const bad = await run(['token', 'inspect', '-', '--json'], {}, 'not-a-jwt')
+    expect(bad.code).toBe(1)
+    const out = JSON.parse(bad.stdout)
+    expect(out.claims).toBeNull()
+    expect(out.problems[0].message).toMatch(/ERR_TOKEN_INVALID/)
+    expect(out.problems[0].fix).toMatch(/projected service-account token/)
+    const missing = await run(['token', 'inspect', '/nonexistent/podcreds/token', '--json'], {})
+    expect(missing.code).toBe(1)
+    expect(JSON.parse(missing.stdout).problems[0].message).toMatch(/ERR_TOKEN_FILE/)
   })
 })
 

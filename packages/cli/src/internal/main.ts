@@ -33,9 +33,14 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 /** Runs the CLI; resolves to the exit code. Errors are printed as one line on stderr. */
 export async function main(argv: string[], io: Io, version: string): Promise<number> {
   const [name, ...args] = argv
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    // A usage error: the help goes to stderr, so nothing on stdout looks like an answer.
+    line(io.stderr, HELP)
+    return 2
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     line(io.stdout, HELP)
-    return name === undefined ? 2 : 0
+    return 0
   }
   if (name === '--version' || name === '-v') {
     line(io.stdout, version)

@@ -122,7 +122,10 @@ export async function doctor(args: string[], io: Io): Promise<number> {
       tokens.push({ purpose, file, error: message })
       problems.push({
         message: `${name}: ${message}`,
-        fix: 'check the projected volume mount (kubectl describe pod) and that the container user can read it',
+        fix:
+          isCredentialsError(error) && error.code === 'ERR_TOKEN_INVALID'
+            ? `${name} must name the projected service-account token (a JWT), not another file: check the variable and the volume's path`
+            : 'check the projected volume mount (kubectl describe pod) and that the container user can read it',
       })
     }
   }

@@ -9,7 +9,7 @@ a SigV4-verifying AWS endpoint) on 127.0.0.1 until interrupted (Ctrl-C), and pri
 environment of a pod to export, so any SDK — podcreds, the AWS SDK, the AWS CLI — runs against it:
 
   podcreds emulate --pod irsa > pod.env &    # keeps running in the background
-  . ./pod.env && aws sts get-caller-identity --endpoint-url "$AWS_ENDPOINT_URL_S3"
+  . ./pod.env && aws sts get-caller-identity    # AWS_ENDPOINT_URL_STS points at the emulator
   kill %1                                    # stops it and removes its token files
 
 --json prints both pods' environments and the endpoint URLs as one JSON object.`
@@ -55,7 +55,7 @@ export async function emulate(args: string[], io: Io): Promise<number> {
     const env = values.pod === 'irsa' ? emulator.irsaEnv : emulator.env
     line(io.stderr, s.bold(`podcreds emulator running (${values.pod} pod). Ctrl-C to stop.`))
     line(io.stderr, `  agent ${emulator.agentUrl}  sts ${emulator.stsUrl}  aws ${emulator.awsUrl}`)
-    line(io.stderr, `  try: aws sts get-caller-identity --endpoint-url ${emulator.awsUrl}`)
+    line(io.stderr, '  try, with the lines below loaded into your shell: aws sts get-caller-identity')
     for (const [name, value] of Object.entries(env)) {
       if (value !== undefined) line(io.stdout, `export ${name}=${shellQuote(value)}`)
     }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import { readEnv } from '@podcreds/core'
+import { isCredentialsError, readEnv } from '@podcreds/core'
 import { inspectToken, readToken } from '@podcreds/token'
 import type { Io } from '../output.js'
 import { line, pairs, printJson, style, UsageError } from '../output.js'
@@ -61,9 +61,27 @@ export async function token(args: string[], io: Io): Promise<number> {
       'no token file given, and none of AWS_WEB_IDENTITY_TOKEN_FILE, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE, AZURE_FEDERATED_TOKEN_FILE is set',
     )
   }
-  const jwt = file === '-' ? await readStdin(io.stdin) : await readToken(file)
   const now = Date.now()
-  const info = inspectToken(jwt, { now })
+  let info: ReturnType<typeof inspectToken>
+  try {
+    const jwt = file === '-' ? await readStdin(io.stdin) : await readToken(file)
+    info = inspectToken(jwt, { now })
+  } catch (error) {
+    // --json promises one object: an unreadable or undecodable token is a problem in it.
+    if (!values.json || !isCredentialsError(error)) throw error
+    const fix =
+      error.code === 'ERR_TOKEN_FILE'
+        ? 'check the path, the projected volume mount, and that this user can read the file'
+        : 'check that the file is the projected service-account token (a JWT: three dot-separated parts), not another file'
+    printJson(io, {
+      file,
+      claims: null,
+      remainingMs: null,
+      expired: null,
+      problems: [{ message: `${error.message} [${error.code}]`, fix }],
+    })
+    return 1
+  }
   const summary = tokenSummary(info, now)
   const problems = tokenProblems(
     info,
