@@ -20,6 +20,31 @@ async function findAws(): Promise<string | undefined> {
   return undefined
 }
 
+/** A scratch HOME with an AWS config of `profile`, and the environment of a pod on the emulator. */
+async function awsSetup(emulator: Emulator, profile: string, extra: Record<string, string> = {}) {
+  const home = await mkdtemp(join(tmpdir(), 'podcreds-awscli-'))
+  const config = join(home, 'config')
+  await writeFile(
+    config,
+    `[${profile}]\nregion = us-east-1\ncredential_process = ${process.execPath} ${BIN} credential-process --cache\n`,
+  )
+  const env = {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CACHE_HOME: join(home, 'cache'),
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The pod: podcreds (run by the AWS CLI) finds the Pod Identity agent through these.
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: emulator.env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: emulator.env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...extra,
+  }
+  return { home, env }
+}
+
 const aws = await findAws()
 if (aws === undefined) console.warn('skipping the AWS CLI credential_process test: `aws` is not on PATH')
 
@@ -35,25 +60,7 @@ describe.skipIf(aws === undefined)(
     })
 
     it('signs a real aws sts get-caller-identity that the emulator verifies, through --cache', async () => {
-      const home = await mkdtemp(join(tmpdir(), 'podcreds-awscli-'))
-      const config = join(home, 'config')
-      await writeFile(
-        config,
-        `[default]\nregion = us-east-1\ncredential_process = ${process.execPath} ${BIN} credential-process --cache\n`,
-      )
-      const env = {
-        PATH: process.env.PATH,
-        HOME: home,
-        XDG_CACHE_HOME: join(home, 'cache'),
-        AWS_CONFIG_FILE: config,
-        AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        // The pod: podcreds (run by the AWS CLI) finds the Pod Identity agent through these.
-        AWS_CONTAINER_CREDENTIALS_FULL_URI: emulator.env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
-        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: emulator.env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
-        AWS_EC2_METADATA_DISABLED: 'true',
-      }
+      const { home, env } = await awsSetup(emulator, 'default')
       const { stdout } = await exec(
         aws as string,
         ['sts', 'get-caller-identity', '--endpoint-url', emulator.awsUrl, '--output', 'json'],
@@ -72,25 +79,7 @@ describe.skipIf(aws === undefined)(
       // AWS_PROFILE. The AWS CLI passes AWS_PROFILE on to podcreds; podcreds must answer from the
       // pod's own sources, not through the SDK's chain, which would read that profile and run
       // podcreds again, without end.
-      const home = await mkdtemp(join(tmpdir(), 'podcreds-awscli-'))
-      const config = join(home, 'config')
-      await writeFile(
-        config,
-        `[profile pod]\nregion = us-east-1\ncredential_process = ${process.execPath} ${BIN} credential-process --cache\n`,
-      )
-      const env = {
-        PATH: process.env.PATH,
-        HOME: home,
-        XDG_CACHE_HOME: join(home, 'cache'),
-        AWS_CONFIG_FILE: config,
-        AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
-        AWS_DEFAULT_REGION: 'us-east-1',
-        AWS_PROFILE: 'pod',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        AWS_CONTAINER_CREDENTIALS_FULL_URI: emulator.env.AWS_CONTAINER_CREDENTIALS_FULL_URI,
-        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: emulator.env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE,
-        AWS_EC2_METADATA_DISABLED: 'true',
-      }
+      const { env } = await awsSetup(emulator, 'profile pod', { AWS_PROFILE: 'pod' })
       const { stdout } = await exec(
         aws as string,
         ['sts', 'get-caller-identity', '--endpoint-url', emulator.awsUrl, '--output', 'json'],
