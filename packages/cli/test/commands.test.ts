@@ -216,6 +216,16 @@ describe('podcreds doctor', () => {
     }
   })
 
+  it('with AWS_PROFILE naming a profile that does not exist, the fix is about the profile', async () => {
+    const res = await run(['doctor', '--json'], podEnv({ AWS_PROFILE: 'nosuch' }))
+    expect(res.code).toBe(1)
+    const fixes = JSON.parse(res.stdout)
+      .problems.map((p: { fix: string }) => p.fix)
+      .join('\n')
+    expect(fixes).toMatch(/AWS_PROFILE is nosuch/)
+    expect(fixes).toContain(join(home, 'no-config'))
+  })
+
   it('never prints the password of a URL variable (agent URI, STS endpoint)', async () => {
     const password = 'PASSWORDCANARY0123456789'
     const agent = new URL(emulator.env.AWS_CONTAINER_CREDENTIALS_FULL_URI!)

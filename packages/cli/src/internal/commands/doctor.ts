@@ -208,7 +208,10 @@ export async function doctor(args: string[], io: Io): Promise<number> {
         failed === undefined
           ? {
               message: 'no credential source is configured in this environment',
-              fix: 'give the pod a service account with an EKS Pod Identity association or an eks.amazonaws.com/role-arn annotation (IRSA)',
+              fix:
+                readEnv(env, 'AWS_PROFILE') === undefined
+                  ? 'give the pod a service account with an EKS Pod Identity association or an eks.amazonaws.com/role-arn annotation (IRSA)'
+                  : `AWS_PROFILE is ${readEnv(env, 'AWS_PROFILE')}, and the AWS SDK found no credentials for it: check that the profile exists in ${readEnv(env, 'AWS_CONFIG_FILE') ?? '~/.aws/config'}, or unset AWS_PROFILE; in a pod, give the service account an EKS Pod Identity association or an IRSA role`,
             }
           : {
               message: `the ${failed.name} link is configured but fails: ${failed.reason}`,
