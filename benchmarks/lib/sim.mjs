@@ -156,19 +156,6 @@ export class PerMinute {
       herd: total === 0 ? 0 : peak / (total / bins.length),
     }
   }
-
-  /** Peak and mean per minute over minutes [from, to). */
-  window(fromMinute, toMinute = this.counts.length) {
-    let peak = 0
-    let total = 0
-    for (let i = fromMinute; i < toMinute; i++) {
-      const c = this.counts[i] ?? 0
-      total += c
-      if (c > peak) peak = c
-    }
-    const n = Math.max(1, toMinute - fromMinute)
-    return { peak, total, mean: total / n, herd: total === 0 ? 0 : peak / (total / n) }
-  }
 }
 
 let keySeq = 0

@@ -14,31 +14,25 @@ const MIN_CALLS_PER_BIN = 20
 
 export const FLEET_BASE = { periodMs: 10_000, startSpreadMs: 30_000, latencyMs: 20, seed: 42, quantumMs: 100 }
 
-/** Herd figures of one side's result, from hour 2 (minute 60) on. */
-export function herdFigures(result) {
+/**
+ * Herd figures of one side's result, from hour 2 (minute 60) on: per minute, and in bins of
+ * `binMinutes` (by default wide enough to hold ~20 calls on average: at the 6 h lifetime's ~3 calls
+ * a minute the busiest one-minute bin is mostly chance; see randomHerd and the README).
+ */
+export function herdFigures(result, binMinutes) {
   const pm = new PerMinute(START, result.perMinute.length)
   pm.counts = result.perMinute
-  const w = pm.window(60)
+  const w = pm.binned(1, 60)
   const pods = result.config.pods
-  // Bins wide enough to hold ~20 calls on average: at the 6 h lifetime's ~3 calls a minute the
-  // busiest one-minute bin is mostly chance (see randomHerd and the README).
-  const binMinutes = Math.max(1, Math.ceil(MIN_CALLS_PER_BIN / Math.max(w.mean, 1e-9)))
-  const binned = pm.binned(binMinutes, 60)
+  const width = binMinutes ?? Math.max(1, Math.ceil(MIN_CALLS_PER_BIN / Math.max(w.mean, 1e-9)))
   return {
     ...w,
-    randomHerd: randomHerd(w.total, pm.counts.length - 60),
-    binMinutes,
-    binned: { ...binned, randomHerd: randomHerd(binned.total, binned.bins) },
+    binMinutes: width,
+    binned: pm.binned(width, 60),
     // steady state: calls from hour 2 on; `perPodHourAll` also counts the initial fetch
     perPodHour: w.total / (pods * (result.config.hours - 1)),
     perPodHourAll: result.sourceCalls / (pods * result.config.hours),
   }
-}
-
-function sdkHerdIn(result, binMinutes) {
-  const pm = new PerMinute(START, result.perMinute.length)
-  pm.counts = result.perMinute
-  return pm.binned(binMinutes, 60).herd
 }
 
 export async function runFleet({ pods, hours, lifetimeMs, label }) {
@@ -52,8 +46,8 @@ export async function runFleet({ pods, hours, lifetimeMs, label }) {
 }
 
 export function fleetRows(scenario, { label, ours, sdk }) {
-  const s = herdFigures(sdk)
   if (ours.missing) {
+    const s = herdFigures(sdk)
     return [
       row(scenario, `${label}: peak source calls/min (from hour 2)`, {
         ours: 'missing',
@@ -63,6 +57,8 @@ export function fleetRows(scenario, { label, ours, sdk }) {
     ]
   }
   const o = herdFigures(ours)
+  // The SDK counted in our bins, so the two binned figures compare.
+  const s = herdFigures(sdk, o.binMinutes)
   return [
     row(scenario, `${label}: peak source calls/min (from hour 2)`, {
       ours: o.peak,
@@ -75,7 +71,7 @@ export function fleetRows(scenario, { label, ours, sdk }) {
       sdk: s.herd,
       goal: 'ours ≤ 2.5',
       met: o.herd <= 2.5,
-      note: `uniformly random calls at our rate (no herd at all) give ${o.randomHerd.toFixed(2)}: at a mean of ${o.mean.toFixed(1)} calls a minute the busiest minute is partly chance`,
+      note: `uniformly random calls at our rate (no herd at all) give ${randomHerd(o.total, o.bins).toFixed(2)}: at a mean of ${o.mean.toFixed(1)} calls a minute the busiest minute is partly chance`,
     }),
     ...(o.binMinutes > 1
       ? [
@@ -84,10 +80,10 @@ export function fleetRows(scenario, { label, ours, sdk }) {
             `${label}: herd factor in ${o.binMinutes}-minute bins (≥ ${MIN_CALLS_PER_BIN} calls per bin on average)`,
             {
               ours: o.binned.herd,
-              sdk: sdkHerdIn(sdk, o.binMinutes),
+              sdk: s.binned.herd,
               goal: 'ours ≤ 2.5',
               met: o.binned.herd <= 2.5,
-              note: `the same count at a bin width where chance is small: uniformly random calls give ${o.binned.randomHerd.toFixed(2)} here`,
+              note: `the same count at a bin width where chance is small: uniformly random calls give ${randomHerd(o.binned.total, o.binned.bins).toFixed(2)} here`,
             },
           ),
         ]
