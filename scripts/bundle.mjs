@@ -97,7 +97,19 @@ function entryPoints(pkg) {
   return [...found].map((p) => p.replace(/^\.\//, '')).sort()
 }
 
+const parsedOptions = new Map()
+
+/** The package's compiler options, parsed once per package (every inlined import asks again). */
 function compilerOptions(dir) {
+  let options = parsedOptions.get(dir)
+  if (options === undefined) {
+    options = parseCompilerOptions(dir)
+    parsedOptions.set(dir, options)
+  }
+  return options
+}
+
+function parseCompilerOptions(dir) {
   const parsed = ts.getParsedCommandLineOfConfigFile(join(dir, 'tsconfig.json'), undefined, {
     ...ts.sys,
     onUnRecoverableConfigFileDiagnostic: (d) => {
