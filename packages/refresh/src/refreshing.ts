@@ -574,7 +574,8 @@ function accept<T extends ExpiringIdentity>(e: Engine<T>, value: T, startedAt: n
       t.rejectedKey = e.cachedKey
       t.rejectedRetries = 0
     }
-    const retryRejected = t.rejectedKey === e.cachedKey && t.rejectedRetries++ < REJECTED_KEY_RETRIES
+    const retryRejected = t.rejectedKey === e.cachedKey && t.rejectedRetries < REJECTED_KEY_RETRIES
+    if (retryRejected) t.rejectedRetries++
     // The latest refresh point, and never beyond the scheduling horizon (issue #11: a set that
     // lasts a month is still asked about within a week).
     const latest = Math.min(e.expiresAt - (windowOf(e) ?? 0) / 2, now + SCHEDULING_HORIZON_MS)
