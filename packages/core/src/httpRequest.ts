@@ -3,7 +3,12 @@ import type { Clock, Milliseconds } from './Clock.js'
 import { systemClock } from './Clock.js'
 import { CredentialsError } from './CredentialsError.js'
 import type { ProxyEnv } from './readProxyEnv.js'
-import { describeProxy, nodeAgentsSupportProxyEnv } from './readProxyEnv.js'
+import {
+  describeProxy,
+  nodeAgentsSupportProxyEnv,
+  proxyRefusedError,
+  validateProxyEnv,
+} from './readProxyEnv.js'
 
 /** One HTTP request. The URL's user info is never sent nor printed. */
 export interface HttpRequest {
@@ -145,26 +150,7 @@ function checkProxy(proxy: ProxyEnv, url: URL): void {
       { code: 'ERR_INVALID_CONFIG' },
     )
   }
-  for (const [name, value] of [
-    ['HTTPS_PROXY', proxy.httpsProxy],
-    ['HTTP_PROXY', proxy.httpProxy],
-  ] as const) {
-    if (value === '') continue
-    let scheme: string | undefined
-    try {
-      scheme = new URL(value).protocol
-    } catch {
-      scheme = undefined
-    }
-    // Node's agents quietly connect directly for a proxy URL they cannot parse or a scheme they
-    // do not speak (socks5:, checked on 22.23.5/24.22.3/26.10.0): refuse instead.
-    if (scheme !== 'http:' && scheme !== 'https:') {
-      throw new CredentialsError(
-        `${name} (or ${name.toLowerCase()}) ${scheme === undefined ? 'is not a valid URL' : `uses the unsupported scheme ${scheme}`}: a proxy URL is http: or https:, e.g. http://proxy:3128`,
-        { code: 'ERR_INVALID_CONFIG' },
-      )
-    }
-  }
+  validateProxyEnv(proxy)
 }
 
 /**
@@ -245,7 +231,7 @@ export async function httpRequest(
       // An http: request through a proxy is sent to the proxy itself, which answers 407 when
       // it wants credentials: that is the proxy's answer, not the endpoint's.
       if (via !== undefined && url.protocol === 'http:' && res.statusCode === 407) {
-        finish(proxyRefused(where, via, 407))
+        finish(proxyRefusedError(where, via, 407))
         res.destroy()
         return
       }
@@ -292,7 +278,7 @@ export async function httpRequest(
 
     req.on('error', (err: NodeJS.ErrnoException & { statusCode?: number }) => {
       if (via !== undefined && err.code === 'ERR_PROXY_TUNNEL') {
-        finish(proxyRefused(where, via, err.statusCode))
+        finish(proxyRefusedError(where, via, err.statusCode))
         return
       }
       // Through a proxy only the error code: Node's messages name the proxy URL.
@@ -334,21 +320,6 @@ export async function httpRequest(
     })
     signal?.addEventListener('abort', onAbort, { once: true })
     req.end(request.body)
-  })
-}
-
-function proxyRefused(where: string, proxy: string, status: number | undefined): CredentialsError {
-  // 407 (credentials missing or wrong) and 403 (the proxy's policy) are the proxy's decisions: a
-  // new attempt gets the same answer. A 5xx of the proxy's own is worth another attempt.
-  const retryable = status !== undefined && status >= 500
-  const what =
-    status === 407
-      ? 'asks for proxy credentials (407 Proxy Authentication Required): put them in the proxy URL, http://user:password@host:port'
-      : `refused the request${status === undefined ? '' : ` with ${status}`}`
-  return new CredentialsError(`the proxy ${describeProxy(proxy)} ${what} (request to ${where})`, {
-    code: 'ERR_HTTP_STATUS',
-    retryable,
-    ...statusOf(status),
   })
 }
 

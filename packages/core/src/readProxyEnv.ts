@@ -1,3 +1,4 @@
+import { CredentialsError } from './CredentialsError.js'
 import type { Env } from './Env.js'
 import { readEnv } from './Env.js'
 
@@ -67,4 +68,62 @@ export function nodeAgentsSupportProxyEnv(versions: NodeJS.ProcessVersions = pro
   if (major >= 25) return true
   if (major === 24) return minor >= 5
   return major === 22 && minor >= 21
+}
+
+/**
+ * Throws `ERR_INVALID_CONFIG` naming the variable when a proxy URL of `proxy` is not an `http:`
+ * or `https:` URL. Node's agents connect directly, silently, for a proxy URL they cannot parse
+ * or a scheme they do not speak (socks5:, checked on 22.23.5/24.22.3/26.10.0); undici 7 would
+ * try SOCKS. Every runtime gets the same answer instead (issue 20: never a direct connection).
+ *
+ * @example
+ * ```ts
+ * validateProxyEnv({ httpProxy: '', httpsProxy: 'socks5://proxy:1080', noProxy: '' }) // throws
+ * ```
+ */
+export function validateProxyEnv(proxy: ProxyEnv): void {
+  for (const [name, value] of [
+    ['HTTPS_PROXY', proxy.httpsProxy],
+    ['HTTP_PROXY', proxy.httpProxy],
+  ] as const) {
+    if (value === '') continue
+    let scheme: string | undefined
+    try {
+      scheme = new URL(value).protocol
+    } catch {
+      scheme = undefined
+    }
+    if (scheme !== 'http:' && scheme !== 'https:') {
+      throw new CredentialsError(
+        `${name} (or ${name.toLowerCase()}) ${scheme === undefined ? 'is not a valid URL' : `uses the unsupported scheme ${scheme}`}: a proxy URL is http: or https:, e.g. http://proxy:3128`,
+        { code: 'ERR_INVALID_CONFIG' },
+      )
+    }
+  }
+}
+
+/**
+ * The error for a proxy that refused a request (`ERR_HTTP_STATUS` with the proxy's status):
+ * 407 says how to give credentials; 407 and 403 are the proxy's decisions and not retryable, a
+ * 5xx of the proxy's own is. Names the proxy by {@link describeProxy}, never its user info.
+ *
+ * @example
+ * ```ts
+ * throw proxyRefusedError('https://sts.eu-west-1.amazonaws.com/', 'http://u:p@proxy:3128', 407)
+ * ```
+ */
+export function proxyRefusedError(
+  where: string,
+  proxy: string,
+  status: number | undefined,
+): CredentialsError {
+  const what =
+    status === 407
+      ? 'asks for proxy credentials (407 Proxy Authentication Required): put them in the proxy URL, http://user:password@host:port'
+      : `refused the request${status === undefined ? '' : ` with ${status}`}`
+  return new CredentialsError(`the proxy ${describeProxy(proxy)} ${what} (request to ${where})`, {
+    code: 'ERR_HTTP_STATUS',
+    retryable: status !== undefined && status >= 500,
+    ...(status === undefined ? {} : { status }),
+  })
 }

@@ -1,7 +1,14 @@
-import type { Env, HttpTransport } from '@podcreds/core'
-import { httpRequest } from '@podcreds/core'
+import type { Env, HttpTransport, ProxyEnv } from '@podcreds/core'
+import {
+  CredentialsError,
+  describeProxy,
+  httpRequest,
+  nodeAgentsSupportProxyEnv,
+  readProxyEnv,
+  validateProxyEnv,
+} from '@podcreds/core'
 import type { Dispatcher } from 'undici'
-import { readProxyEnv, undiciTransport } from './undiciTransport.js'
+import { undiciTransport } from './undiciTransport.js'
 
 /**
  * How an STS request is sent: the caller's seams and the environment's proxy variables.
@@ -15,9 +22,23 @@ export interface StsTransportOptions {
   connectTimeoutMs: number
 }
 
+/** What this runtime can send a proxied request with (issue 20). */
+type ProxyRoute = 'node-agent' | 'undici' | 'none'
+
+function proxyRoute(): ProxyRoute {
+  // Node 22.21+/24.5+: Node's own agents speak HTTP proxies (proxyEnv), no undici needed.
+  if (nodeAgentsSupportProxyEnv()) return 'node-agent'
+  // Bun maps `undici` to a built-in whose request() ignores the dispatcher: a proxy agent from it
+  // would send STS calls direct, silently (seen on Bun 1.4.5). Deno runs the npm package as is.
+  if ('bun' in process.versions) return 'none'
+  return 'undici'
+}
+
 /**
  * The transport of one STS call, and how it was chosen (`'transport option'`, `'direct'`,
- * `'proxy variables'`, `'dispatcher option'`) for the debug log.
+ * `'proxy variables'`, `'dispatcher option'`) for the debug log. A configured proxy is never
+ * bypassed: where this runtime cannot use it, the call fails with `ERR_INVALID_CONFIG` naming
+ * the proxy and what would work, before any connection.
  */
 export async function stsTransport(
   options: StsTransportOptions,
@@ -30,14 +51,49 @@ export async function stsTransport(
 }> {
   if (options.transport !== undefined) return { transport: options.transport, via: 'transport option' }
   const proxy = readProxyEnv(env)
-  if (options.dispatcher === undefined && proxy === undefined)
-    return { transport: httpRequest, via: 'direct' }
+  if (options.dispatcher !== undefined) {
+    if (proxyRoute() === 'none') throw cannotProxy('a `dispatcher` was passed', 'undici dispatchers')
+    const transport = await undiciTransport({
+      dispatcher: options.dispatcher,
+      proxy: undefined,
+      connectTimeoutMs: options.connectTimeoutMs,
+    })
+    return { transport, via: 'dispatcher option' }
+  }
+  if (proxy === undefined) return { transport: httpRequest, via: 'direct' }
+  validateProxyEnv(proxy)
+  const route = proxyRoute()
+  if (route === 'node-agent') {
+    // An https: endpoint with only HTTP_PROXY set goes through it, as undici's EnvHttpProxyAgent
+    // (our route on older Nodes) does: the same settings take the same route on every runtime.
+    const routed = { ...proxy, httpsProxy: proxy.httpsProxy === '' ? proxy.httpProxy : proxy.httpsProxy }
+    return {
+      transport: (request, o) => httpRequest(request, { ...o, proxy: routed }),
+      via: 'proxy variables (Node agent)',
+    }
+  }
+  if (route === 'none') throw cannotProxy(`${describeProxySettings(proxy)} is set`, 'HTTP proxies')
   const transport = await undiciTransport({
-    dispatcher: options.dispatcher,
+    dispatcher: undefined,
     proxy,
     connectTimeoutMs: options.connectTimeoutMs,
   })
-  return { transport, via: options.dispatcher === undefined ? 'proxy variables' : 'dispatcher option' }
+  return { transport, via: 'proxy variables (undici)' }
+}
+
+function describeProxySettings(proxy: ProxyEnv): string {
+  const set = [
+    ...(proxy.httpsProxy === '' ? [] : [`HTTPS_PROXY (${describeProxy(proxy.httpsProxy)})`]),
+    ...(proxy.httpProxy === '' ? [] : [`HTTP_PROXY (${describeProxy(proxy.httpProxy)})`]),
+  ]
+  return set.join(' and ')
+}
+
+function cannotProxy(what: string, feature: string): CredentialsError {
+  return new CredentialsError(
+    `${what}, but on Bun ${process.versions.bun} podcreds cannot send STS requests through ${feature} (Bun's http agents and its built-in undici ignore them), and it will not connect directly instead: run under Node.js 22.21+ or 24.5+, or pass a \`transport\``,
+    { code: 'ERR_INVALID_CONFIG' },
+  )
 }
 
 /**
