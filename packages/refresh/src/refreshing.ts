@@ -128,6 +128,11 @@ class Engine<T extends ExpiringIdentity> {
   #flight: Flight<T> | undefined = undefined
   /** The error of the last source call, while the engine backs off after it. */
   #error: unknown = undefined
+  /**
+   * `ERR_CREDENTIALS_EXPIRED` with `#error` as cause, made once per failed attempt: every caller
+   * until the next attempt gets the same error object, as rule 9's callers share the source's.
+   */
+  #expiredError: CredentialsError | undefined = undefined
   #lastError: RefreshErrorInfo | undefined = undefined
   /** The caller's identity properties, passed on to background refreshes too. */
   #props: IdentityProperties | undefined = undefined
@@ -255,7 +260,7 @@ class Engine<T extends ExpiringIdentity> {
         return Promise.reject(this.#error)
       case 'rejectExpired':
         this.#rejected++
-        return Promise.reject(this.#expiredError(this.#error))
+        return Promise.reject(this.#expired())
       default:
         break // join
     }
@@ -280,8 +285,8 @@ class Engine<T extends ExpiringIdentity> {
     let answered: Promise<T>
     try {
       answered = Promise.resolve(this.#source(this.#props))
-    } catch (error) {
-      answered = Promise.reject(error) // a source that throws synchronously
+    } catch (thrown) {
+      answered = Promise.reject(thrown) // a source that throws synchronously
     }
     let settle!: { resolve: (identity: T) => void; reject: (error: unknown) => void }
     const answer = new Promise<T>((resolve, reject) => {
@@ -289,7 +294,8 @@ class Engine<T extends ExpiringIdentity> {
     })
     const raw = answered.then(
       (value) => this.#accept(value, now, flight, settle),
-      (error: unknown) => {
+      (thrown: unknown) => {
+        const error = asError(thrown)
         this.#fail(error, now, flight, settle)
         throw error
       },
@@ -359,6 +365,7 @@ class Engine<T extends ExpiringIdentity> {
     this.#flight = undefined
     this.#failures++
     this.#error = error
+    this.#expiredError = undefined
     // The secrets of the identity we hold, so a foreign error that echoes them is scrubbed.
     this.#lastError = describeError(error, now, secretsOf(this.#identity))
     const action = this.#decide(now, {
@@ -380,16 +387,18 @@ class Engine<T extends ExpiringIdentity> {
     }
     // Rule 8: the callers who waited get this attempt's outcome, never a second attempt.
     if (action === 'serve' || action === 'serveStale') settle.resolve(this.#identity!)
-    else if (action === 'rejectExpired') settle.reject(this.#expiredError(error))
+    else if (action === 'rejectExpired') settle.reject(this.#expired())
     else settle.reject(error)
   }
 
-  #expiredError(cause: unknown): CredentialsError {
-    return new CredentialsError(
+  #expired(): CredentialsError {
+    const cause = this.#error
+    this.#expiredError ??= new CredentialsError(
       `credentials expired at ${new Date(this.#state.expiresAt).toISOString()} and the refresh failed` +
         (cause instanceof CredentialsError ? ` (${cause.code})` : ''),
       { code: 'ERR_CREDENTIALS_EXPIRED', retryable: true, cause },
     )
+    return this.#expiredError
   }
 
   // ---- the timer ---------------------------------------------------------------------------
@@ -496,6 +505,24 @@ function checkIdentity(value: unknown, now: number): CredentialsError | undefine
     )
   }
   return undefined
+}
+
+/**
+ * What the source threw, as an error callers can read: an `Error` as it is; anything else (a
+ * string, `undefined`, a plain object) as a `CredentialsError` naming its kind. Not its value,
+ * which may carry a secret.
+ */
+function asError(thrown: unknown): unknown {
+  if (thrown instanceof Error) return thrown
+  let kind: string
+  if (thrown === null || thrown === undefined) kind = String(thrown)
+  else if (Array.isArray(thrown)) kind = 'an array'
+  else if (typeof thrown === 'object') kind = 'an object'
+  else kind = `a ${typeof thrown}`
+  return new CredentialsError(`the credential source threw ${kind}, not an Error`, {
+    code: 'ERR_RESPONSE_INVALID',
+    retryable: true,
+  })
 }
 
 function isValidDate(value: unknown): value is Date {
