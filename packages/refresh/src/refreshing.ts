@@ -110,7 +110,7 @@ interface Flight<T> {
  * One engine: the state that {@link decide} reads and writes, and the I/O around it — the source
  * call, the timer, the answers to callers, the counters and the events.
  */
-class Engine<T extends ExpiringIdentity> {
+class Engine<T extends ExpiringIdentity> implements Scheduled {
   readonly #source: (props?: IdentityProperties) => Promise<T>
   readonly #clock: Clock
   readonly #random: Random
@@ -138,9 +138,12 @@ class Engine<T extends ExpiringIdentity> {
   #props: IdentityProperties | undefined = undefined
   #closed = false
 
-  /** The engine's entry in its clock's scheduler (one real timer per clock: many engines, one timer). */
-  readonly #timer: Scheduled = { slot: -1, fire: () => this.#onTimer() }
-  /** The time the scheduler entry is set for, while `#timer.slot >= 0`. */
+  /**
+   * The engine's place in its clock's scheduler, `-1` while no timer is set: one real timer per
+   * clock serves all its engines. Written by the scheduler only.
+   */
+  slot = -1
+  /** The time the scheduler entry is set for, while `slot >= 0`. */
   #timerAt = Number.POSITIVE_INFINITY
 
   #calls = 0
@@ -269,7 +272,8 @@ class Engine<T extends ExpiringIdentity> {
     return this.#flight!.answer
   }
 
-  #onTimer(): void {
+  /** The scheduler's callback: the engine's timer fired. */
+  fire(): void {
     if (this.#closed || this.#flight !== undefined) return
     const now = this.#clock.now()
     if (this.#decide(now, { type: 'timer', calls: this.#calls }) === 'start') this.#start('background', now)
@@ -407,14 +411,14 @@ class Engine<T extends ExpiringIdentity> {
   #arm(at: number): void {
     const scheduler = Scheduler.of(this.#clock)
     if (this.#closed || !Number.isFinite(at)) {
-      scheduler.remove(this.#timer)
+      scheduler.remove(this)
       return
     }
-    if (this.#timer.slot >= 0 && this.#timerAt === at) return
+    if (this.slot >= 0 && this.#timerAt === at) return
     // The clock's scheduler sets its one timer without keepAlive: the system clock unrefs it, so
     // it never keeps the process alive (rule 4).
     try {
-      scheduler.add(this.#timer, at)
+      scheduler.add(this, at)
       this.#timerAt = at
     } catch (error) {
       // An injected clock whose setTimeout threw: no timer for this engine. Nothing is lost for
@@ -431,7 +435,7 @@ class Engine<T extends ExpiringIdentity> {
   }
 
   #nextRefreshAt(): Date | undefined {
-    return this.#timer.slot >= 0 ? new Date(this.#timerAt) : undefined
+    return this.slot >= 0 ? new Date(this.#timerAt) : undefined
   }
 
   // ---- events ------------------------------------------------------------------------------
