@@ -102,6 +102,8 @@ interface Flight<T> {
   readonly raw: Promise<T>
   /** What callers waiting on this call get, decided when it settles (rules 5–8). */
   readonly answer: Promise<T>
+  /** Settles `answer`. */
+  readonly settle: { resolve: (identity: T) => void; reject: (error: unknown) => void }
   /** Callers waiting on `answer`, to count stale answers (rule 8). */
   waiters: number
 }
@@ -292,15 +294,15 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
     } catch (thrown) {
       answered = Promise.reject(thrown) // a source that throws synchronously
     }
-    let settle!: { resolve: (identity: T) => void; reject: (error: unknown) => void }
+    let settle!: Flight<T>['settle']
     const answer = new Promise<T>((resolve, reject) => {
       settle = { resolve, reject }
     })
     const raw = answered.then(
-      (value) => this.#accept(value, now, flight, settle),
+      (value) => this.#accept(value, now, flight),
       (thrown: unknown) => {
         const error = asError(thrown)
-        this.#fail(error, now, flight, settle)
+        this.#fail(error, now, flight)
         throw error
       },
     )
@@ -308,25 +310,26 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
     // events, never as an unhandled rejection.
     raw.catch(noop)
     answer.catch(noop)
-    const flight: Flight<T> = { raw, answer, waiters: 0 }
+    const flight: Flight<T> = { raw, answer, settle, waiters: 0 }
     this.#flight = flight
   }
 
-  #accept(value: T, startedAt: number, flight: Flight<T>, settle: Settle<T>): T {
+  /** The source answered: a new identity, the one held (rule 10), or a bad answer (rule 11). */
+  #accept(value: T, startedAt: number, flight: Flight<T>): T {
     const now = this.#clock.now()
-    let key: string | undefined
     const problem = checkIdentity(value, now)
-    if (problem === undefined) {
-      try {
-        key = this.#keyOf(value)
-      } catch (error) {
-        // A throwing keyOf (user code) fails this call and leaves the engine usable.
-        this.#fail(error, startedAt, flight, settle)
-        throw error
-      }
-    } else {
-      this.#fail(problem, startedAt, flight, settle)
+    if (problem !== undefined) {
+      this.#fail(problem, startedAt, flight)
       throw problem
+    }
+    let key: string | undefined
+    try {
+      key = this.#keyOf(value)
+    } catch (thrown) {
+      // A throwing keyOf (user code) fails this call and leaves the engine usable.
+      const error = asError(thrown)
+      this.#fail(error, startedAt, flight)
+      throw error
     }
     this.#flight = undefined
     const s = this.#state
@@ -344,7 +347,7 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
       ev.durationMs = now - startedAt
       ev.attempt = this.#state.streak
       this.#emit(ev)
-      settle.resolve(this.#identity!)
+      flight.settle.resolve(this.#identity!)
       return this.#identity!
     }
     this.#identity = value
@@ -360,11 +363,12 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
     const ev = this.#event('success', now)
     ev.durationMs = now - startedAt
     this.#emit(ev)
-    settle.resolve(value)
+    flight.settle.resolve(value)
     return value
   }
 
-  #fail(error: unknown, startedAt: number, flight: Flight<T>, settle: Settle<T>): void {
+  /** The source call failed: back off (rules 6–9) and answer the callers who waited. */
+  #fail(error: unknown, startedAt: number, flight: Flight<T>): void {
     const now = this.#clock.now()
     this.#flight = undefined
     this.#failures++
@@ -390,9 +394,9 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
       this.#servedStale += flight.waiters
     }
     // Rule 8: the callers who waited get this attempt's outcome, never a second attempt.
-    if (action === 'serve' || action === 'serveStale') settle.resolve(this.#identity!)
-    else if (action === 'rejectExpired') settle.reject(this.#expired())
-    else settle.reject(error)
+    if (action === 'serve' || action === 'serveStale') flight.settle.resolve(this.#identity!)
+    else if (action === 'rejectExpired') flight.settle.reject(this.#expired())
+    else flight.settle.reject(error)
   }
 
   #expired(): CredentialsError {
@@ -474,8 +478,6 @@ class Engine<T extends ExpiringIdentity> implements Scheduled {
     }
   }
 }
-
-type Settle<T> = { resolve: (identity: T) => void; reject: (error: unknown) => void }
 
 /**
  * What is wrong with what the source answered, if anything: not an object, an `expiration` or

@@ -135,7 +135,8 @@ async function outageRun(seed: number) {
         longestWaitInAttempts = Math.max(longestWaitInAttempts, sourceCalls.length - callsBefore)
         validUntil = Math.max(validUntil, c.expiration!.getTime())
         // Fresh credentials reach a caller: fetched after the source was back.
-        if (recoveredAt === undefined && c.expiration!.getTime() - LIFETIME >= outageTo) recoveredAt = clock.now()
+        if (recoveredAt === undefined && c.expiration!.getTime() - LIFETIME >= outageTo)
+          recoveredAt = clock.now()
       },
       (error: unknown) => {
         longestWaitInAttempts = Math.max(longestWaitInAttempts, sourceCalls.length - callsBefore)
@@ -223,7 +224,8 @@ describe('★ rule 8: recovery after expiry in a long outage (virtual time, 50 s
     }
     // Assess: at most one source call per 30 s (the cap), each answered with the expired error.
     const after = calls.filter((t) => t >= held.expiration!.getTime())
-    for (let i = 1; i < after.length; i++) expect(after[i]! - after[i - 1]!).toBeGreaterThanOrEqual(30 * SECOND)
+    for (let i = 1; i < after.length; i++)
+      expect(after[i]! - after[i - 1]!).toBeGreaterThanOrEqual(30 * SECOND)
     expect(after.length).toBeLessThanOrEqual(21)
     expect(errors).toHaveLength(10 * (MINUTE / CALLER_EVERY))
     for (const e of errors) {
