@@ -15,7 +15,7 @@ import { decide, hotUntil, INITIAL_STATE } from './internal/decide.js'
 import { describeError, isTransient, secretsOf } from './internal/describeError.js'
 import type { Scheduled } from './internal/Scheduler.js'
 import { Scheduler } from './internal/Scheduler.js'
-import { unit } from './internal/windows.js'
+import { unit } from './internal/unit.js'
 import type {
   ExpiringIdentity,
   RefreshErrorInfo,
