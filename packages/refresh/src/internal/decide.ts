@@ -56,8 +56,9 @@ export interface State {
   readonly nextAttemptAt: number
   /** ★ Rule 8: from then on, a caller that would wait may start an attempt (retryable setbacks only). */
   readonly callerRetryAt: number
-  /** The engine's call counter at the last timer, and when a timer last saw it move (idle engines). */
+  /** The engine's call counter as the last timer saw it. */
   readonly callsSeen: number
+  /** When a timer last saw the call counter move, or the first fetch: for idle engines. */
   readonly usedAt: number
 }
 
