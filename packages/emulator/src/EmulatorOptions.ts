@@ -19,7 +19,7 @@ export interface EmulatorRole {
   arn: string
   /**
    * The role's trust policy, or a function building it from the issuer (which gets its port at
-   * start). STS evaluates it for `AssumeRoleWithWebIdentity`; the agent requires it to trust the
+   * start). STS evaluates it for `AssumeRoleWithWebIdentity` and `AssumeRole`; the agent requires it to trust the
    * `pods.eks.amazonaws.com` service with `sts:AssumeRole` and `sts:TagSession`.
    */
   trustPolicy: TrustPolicy | ((context: TrustPolicyContext) => TrustPolicy)
@@ -57,7 +57,9 @@ export interface EmulatorOptions {
   /**
    * The roles. @defaultValue `arn:aws:iam::<accountId>:role/podcreds-demo` (Pod Identity trust) and
    * `arn:aws:iam::<accountId>:role/podcreds-demo-irsa` (IRSA trust with `StringEquals` on `:sub`
-   * = `system:serviceaccount:<namespace>:<serviceAccount>` and `:aud` = `sts.amazonaws.com`)
+   * = `system:serviceaccount:<namespace>:<serviceAccount>` and `:aud` = `sts.amazonaws.com`), and
+   * `arn:aws:iam::444455556666:role/podcreds-demo-cross-account`, which trusts both (`sts:AssumeRole`
+   * for a cross-account hop)
    */
   roles?: readonly EmulatorRole[]
   /** The Pod Identity associations. @defaultValue `<namespace>/<serviceAccount>` → `…:role/podcreds-demo` */

@@ -1,3 +1,9 @@
+export type {
+  AssumeRoleSource,
+  FromAssumeRoleOptions,
+  SessionTag,
+} from './fromAssumeRole.js'
+export { fromAssumeRole, ROLE_CHAINING_MAX_DURATION_SECONDS } from './fromAssumeRole.js'
 // The building blocks of podcreds' STS clients (@podcreds/web-identity uses them): the form,
 // the answer, the transport and the value formats, each the one place they are defined.
 export type { EnvRegion } from './internal/config.js'
