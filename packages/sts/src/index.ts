@@ -8,7 +8,7 @@ export { fromAssumeRole, ROLE_CHAINING_MAX_DURATION_SECONDS } from './fromAssume
 // the answer, the transport and the value formats, each the one place they are defined.
 export type { EnvRegion } from './internal/config.js'
 export { envRegion, quote } from './internal/config.js'
-export type { AssumeRoleParams, StsPolicyDescriptor } from './internal/sts.js'
+export type { AssumeRoleParams, StsAction, StsPolicyDescriptor } from './internal/sts.js'
 export { formBody, isInvalidIdentityToken, readStsResponse } from './internal/sts.js'
 export type { StsTransportOptions } from './internal/transport.js'
 export { describeStsProxy, stsTransport } from './internal/transport.js'
