@@ -34,6 +34,7 @@ import { callerRegionOf, generateSessionName } from './internal/caller.js'
 import { envRegion, quote } from './internal/config.js'
 import type { StsPolicyDescriptor } from './internal/sts.js'
 import { isRejectedSourceKey, readStsResponse } from './internal/sts.js'
+import { preloadXmlParser } from './internal/stsXml.js'
 import { describeStsProxy, stsTransport } from './internal/transport.js'
 import { isPolicyArn, isRegion, isRoleArn, isSessionName, parseEndpoint } from './internal/validate.js'
 import type { StsEndpoint } from './resolveStsEndpoint.js'
@@ -255,6 +256,10 @@ export function fromAssumeRole(options: FromAssumeRoleOptions): DescribableProvi
   }
 
   const provider = async (identityProperties?: IdentityProperties): Promise<TemporaryCredentials> => {
+    // The signer and the XML parser load in parallel with the source's call (first call only).
+    const signer = import('./internal/sign.js')
+    signer.catch(() => {})
+    preloadXmlParser()
     const config = resolveConfig(await callerRegionOf(identityProperties))
     const { endpoint } = config
     if (endpoint.warning !== undefined) logger?.warn?.(`assume-role: ${endpoint.warning}`, { roleArn })
@@ -278,7 +283,7 @@ export function fromAssumeRole(options: FromAssumeRoleOptions): DescribableProvi
     })
 
     const exchange = async (signWith: AwsCredentialIdentity): Promise<TemporaryCredentials> => {
-      const { signStsRequest } = await import('./internal/sign.js')
+      const { signStsRequest } = await signer
       const headers = await signStsRequest({
         url: endpoint.url,
         headers: {

@@ -34,6 +34,16 @@ export type XmlResult =
   | { ok: true; document: Record<string, unknown> }
   | { ok: false; reason: 'declaration' | 'malformed' }
 
+/**
+ * Starts loading the parser without waiting for it, so a caller that first signs a request (or
+ * reads a token) loads both at once; a load failure surfaces on the first parse.
+ */
+export function preloadXmlParser(): void {
+  loadParser().catch(() => {
+    parserPromise = undefined
+  })
+}
+
 /** Parses an STS body after refusing declarations; validation catches malformed XML. */
 export async function parseXml(body: string): Promise<XmlResult> {
   if (DECLARATION.test(body)) return { ok: false, reason: 'declaration' }
