@@ -29,12 +29,12 @@ import {
   validateSignal,
   validateString,
 } from '@podcreds/core'
-import type { Dispatcher } from 'undici'
 import { callerRegionOf, generateSessionName } from './internal/caller.js'
 import { envRegion, quote } from './internal/config.js'
 import type { StsPolicyDescriptor } from './internal/sts.js'
 import { isRejectedSourceKey, readStsResponse } from './internal/sts.js'
 import { preloadXmlParser } from './internal/stsXml.js'
+import type { UndiciDispatcher } from './internal/transport.js'
 import { describeStsProxy, stsTransport } from './internal/transport.js'
 import { isPolicyArn, isRegion, isRoleArn, isSessionName, parseEndpoint } from './internal/validate.js'
 import type { StsEndpoint } from './resolveStsEndpoint.js'
@@ -127,11 +127,16 @@ export interface FromAssumeRoleOptions {
   logger?: Logger
   /** Aborts calls with `ERR_ABORTED`. */
   signal?: AbortSignal
-  /** An undici dispatcher (e.g. a `ProxyAgent`) to send STS requests through. */
-  dispatcher?: Dispatcher
+  /**
+   * An undici dispatcher (e.g. a `ProxyAgent`) to send STS requests through (undici is an
+   * optional peer dependency). Without it, the proxy variables are honoured as by
+   * `fromWebIdentity` (Node's own agents on Node 22.21+/24.5+, undici on an older Node).
+   */
+  dispatcher?: UndiciDispatcher
   /**
    * The HTTP seam. Takes precedence over `dispatcher` and proxy variables.
-   * @defaultValue core's `httpRequest`, or an undici transport when a proxy or dispatcher is set
+   * @defaultValue core's `httpRequest` (proxy-aware as `fromWebIdentity`'s), or an undici
+   * transport for a `dispatcher`
    */
   transport?: HttpTransport
 }
