@@ -1,9 +1,7 @@
-import { inspect } from 'node:util'
 import { checkInstanceMetadata, fromInstanceMetadata } from '@podcreds/container'
 import type { HttpRequest, HttpTransport } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
-import { type Emulator, startEmulator } from '@podcreds/emulator'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { rejectionOf } from '../../../test/support/errors.js'
 import { assertNoSecret } from '../../../test/support/secrets.js'
 import type { Answer, FakeAgent } from './fakeAgent.js'
@@ -23,41 +21,6 @@ function recordingTransport(): HttpTransport & { requests: HttpRequest[] } {
   }
   return Object.assign(transport, { requests })
 }
-
-describe('fromInstanceMetadata against the emulator IMDSv2 stand-in', () => {
-  let emulator: Emulator
-  beforeAll(async () => {
-    emulator = await startEmulator({ rotateEveryMs: 0 })
-  })
-  afterAll(() => emulator.close())
-
-  it('does the IMDSv2 dance (token PUT, role, credentials) and names the role in describe()', async () => {
-    const env = { AWS_EC2_METADATA_SERVICE_ENDPOINT: emulator.imdsUrl }
-    const provider = fromInstanceMetadata({ env })
-    const before = emulator.stats().imdsRequests
-    const credentials = await provider()
-    const description = await provider.describe()
-    expect(credentials.accessKeyId).toMatch(/^ASIA/)
-    expect(credentials.expiration.getTime()).toBeGreaterThan(Date.now() + 5 * 3_600_000)
-    expect(emulator.stats().imdsRequests - before).toBe(3)
-    expect(description.details).toEqual({
-      endpoint: `${emulator.imdsUrl}/`,
-      endpointSource: 'AWS_EC2_METADATA_SERVICE_ENDPOINT',
-      role: 'podcreds-demo-node',
-    })
-    // The credentials print redacted.
-    expect(inspect(credentials)).not.toContain(credentials.secretAccessKey)
-  })
-
-  it('checkInstanceMetadata probes with the token PUT and the role name, never the credentials', async () => {
-    const before = emulator.stats().imdsRequests
-    const probe = await checkInstanceMetadata({
-      env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: emulator.imdsUrl },
-    })
-    expect(probe).toMatchObject({ reachable: true, roleName: 'podcreds-demo-node', disabled: false })
-    expect(emulator.stats().imdsRequests - before).toBe(2)
-  })
-})
 
 describe('fromInstanceMetadata: endpoint, mode and AWS_EC2_METADATA_DISABLED as the AWS SDK reads them', () => {
   it.each([

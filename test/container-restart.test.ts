@@ -1,8 +1,8 @@
 import { fromContainer } from '@podcreds/container'
 import { startEmulator } from '@podcreds/emulator'
 import { describe, expect, it } from 'vitest'
-import { mulberry32 } from '../../../test/support/random.js'
-import { instantSleepClock } from './fakeAgent.js'
+import { instantSleepClock } from '../packages/container/test/fakeAgent.js'
+import { mulberry32 } from './support/random.js'
 
 // Issue 17, part 3: a pod that starts while the node's agent restarts (connections reset for
 // ~1.5 s) must get its credentials on the first call, as the AWS SDK for JS (~3 s of retries) and
