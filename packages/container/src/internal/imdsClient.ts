@@ -57,7 +57,15 @@ async function send(
           ...(call.signal === undefined ? {} : { signal: call.signal }),
         },
       )
-      if (res.status < 200 || res.status > 299) throw statusError(res, url, secret, attempt)
+      if (res.status < 200 || res.status > 299) {
+        throw statusError(
+          res,
+          url,
+          secret,
+          attempt,
+          path.startsWith(CREDENTIALS_PATH) && path !== CREDENTIALS_PATH,
+        )
+      }
       return res
     },
     {
@@ -160,10 +168,13 @@ function statusError(
   url: URL,
   secret: string | undefined,
   attempt: number,
+  credentialsPath: boolean,
 ): CredentialsError {
   const status = res.status
   const where = describeUrl(url)
-  const text = scrub(res.body.trim(), [secret], 256)
+  // The body of an error on the credentials path is never echoed: it may be the node's secret
+  // (a broken or hostile IMDS answering the credentials with an error status; hardening test).
+  const text = credentialsPath ? '' : scrub(res.body.trim(), [secret], 256)
   const what =
     status >= 300 && status < 400
       ? `redirected with ${status} (redirects are not followed)`
