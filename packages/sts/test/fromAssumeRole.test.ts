@@ -249,12 +249,12 @@ describe('fromAssumeRole against the emulator', () => {
   })
 
   it('expired source credentials: STS answers ExpiredToken; without invalidate() it is not retried', async () => {
-    // The emulator's clock moves 2 h on: its credentials expired; STS checks expiry first.
+    // The emulator's clock moves past the credentials' expiry: STS checks expiry first.
     const clock = new FakeClock(Date.now())
     const e = await startEmulator({ clock, rotateEveryMs: 0 })
     try {
       const stale = await fromContainer({ env: e.env })()
-      clock.jump(2 * 3_600_000)
+      clock.jump(stale.expiration.getTime() - clock.now() + 60_000)
       const error = await credentialsErrorOf(
         fromAssumeRole({ source: async () => stale, roleArn: CROSS, env: e.env })(),
       )
