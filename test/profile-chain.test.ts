@@ -198,6 +198,45 @@ describe('defaultChain(): the profile link chains roles natively', () => {
     expect(await ours(profile)).toBe(arn)
   })
 
+  it('a credential_process root comes from the SDK fallback’s providers, then the hop is ours', async () => {
+    // The process prints credentials the emulator issued (the pod's), as a real helper would print
+    // an SSO or vault session.
+    const { fromContainer } = await import('@podcreds/container')
+    const pod = await fromContainer({ env: emulator.env })()
+    const script = await tmp.write(
+      'helper.mjs',
+      `console.log(${JSON.stringify(JSON.stringify({ Version: 1, AccessKeyId: pod.accessKeyId, SecretAccessKey: pod.secretAccessKey, SessionToken: pod.sessionToken, Expiration: pod.expiration.toISOString() }))})`,
+    )
+    const processConfig = await tmp.write(
+      'process-config',
+      [
+        '[profile helper]',
+        `credential_process = ${JSON.stringify(process.execPath)} ${JSON.stringify(script)}`,
+        '[profile via-helper]',
+        `role_arn = ${CROSS}`,
+        'source_profile = helper',
+        'role_session_name = via-helper',
+        '',
+      ].join('\n'),
+    )
+    const env = podEnv('via-helper', { AWS_CONFIG_FILE: processConfig })
+    const provider = defaultChain({ env, sdkFallback: true })
+    const credentials = await provider()
+    provider.close()
+    expect(await callerArn(credentials)).toBe(
+      'arn:aws:sts::444455556666:assumed-role/podcreds-demo-cross-account/via-helper',
+    )
+    const explanation = await explain({ env, sdkFallback: true, dryRun: true })
+    expect(explanation.links[0]!.details['root']).toMatch(/^profile helper through the AWS SDK's providers/)
+    // Without the SDK fallback the root cannot be resolved: a clear error, not a silent switch.
+    const error = await rejectionOf(defaultChain({ env, sdkFallback: false })())
+    expect(error.code).toBe('ERR_INVALID_CONFIG')
+    expect(error.message).toMatch(
+      /profile helper \(the root of the chain\) is not a role-chaining profile and the sdk link is disabled/,
+    )
+    assertNoSecret(error, [pod.secretAccessKey, pod.sessionToken ?? ''])
+  })
+
   it('a static-key root signs the first hop (here: a key the emulator never issued, so STS refuses it, secret-free)', async () => {
     const error = await rejectionOf(defaultChain({ env: podEnv('from-static') })())
     expect(error).toBeInstanceOf(CredentialsError)
