@@ -100,7 +100,7 @@ if (args.worker) {
             unit: 'ms',
             goal: 'side by side',
             met: ours.firstMs <= sdk.firstMs,
-            note: 'includes each side’s lazy loading: ours loads @smithy/signature-v4 (with parts of @smithy/core) and fast-xml-parser here, which the SDK loaded at import',
+            note: 'includes each side’s lazy loading: ours loads @smithy/signature-v4 (with parts of @smithy/core) and the XML parser here, which the SDK loaded at import',
           }),
           row(SCENARIO, 'AssumeRole: import + first fetch in a fresh process', {
             ours: ours.importMs + ours.firstMs,
