@@ -2,17 +2,22 @@
 // link that is on off-cluster, a test with an empty `env` would send real requests to
 // 169.254.169.254 (and on a cloud CI runner get its real role). This guard fails any outgoing
 // connection to an address other than loopback, before a byte leaves:
-// - `net.client.socket` (node:diagnostics_channel, Node 20): every socket from `net.connect()`,
-//   which node:http, undici and our client use; the guard checks the address this socket is about
-//   to connect to and destroys it instead;
+// - `net.client.socket` (node:diagnostics_channel): every client socket, which node:http(s),
+//   undici and our client use; on its 'connectionAttempt' the guard checks the address and makes
+//   that attempt fail (EACCES) before the connect() call reaches the network;
 // - `http.client.request.start`: requests over node:https, whose TLS socket does not pass through
 //   `net.connect()`.
 // Loaded by vitest's setup (test/support/networkGuardSetup.ts: a test that tripped it fails) and,
 // for child processes, with `NODE_OPTIONS=--import=<this file>` (`runNode` of
 // test/support/subprocess.ts adds it: the child prints the violation on stderr and exits with 86). Plain JavaScript, so a child
-// `node` loads it without a TypeScript loader. It only watches sockets; it changes no global.
+// `node` loads it without a TypeScript loader. It changes no global: only the handle of a socket
+// about to connect to a forbidden address, and a forbidden https request.
 import dc from 'node:diagnostics_channel'
 import { isIP } from 'node:net'
+import { constants } from 'node:os'
+
+// A libuv error code (negative errno), as a TCP handle's connect() returns it.
+const refuse = () => -constants.errno.EACCES
 
 const violations = []
 const listeners = new Set()
@@ -44,22 +49,24 @@ export function installNetworkGuard(onViolation) {
   if (installed) return
   installed = true
   dc.subscribe('net.client.socket', ({ socket }) => {
-    // This one socket's connect(), not net.Socket.prototype: net.connect() publishes the socket
-    // and then calls connect() on it with the address.
-    const connect = socket.connect
-    socket.connect = function guardedConnect(...args) {
-      const first = Array.isArray(args[0]) ? args[0][0] : args[0]
-      const options = typeof first === 'object' && first !== null ? first : { port: first, host: args[1] }
-      if (options.path === undefined && !isLoopback(options.host)) {
-        const error = report(options.host, options.port)
-        process.nextTick(() => socket.destroy(error))
-        return socket
+    // Node 20 publishes before Socket#connect, Node 24 inside it: neither tells the address yet.
+    // 'connectionAttempt' does, on every Node since 20.12, right before the handle's connect()
+    // (and once per address with happy eyeballs). For a non-loopback address the guard makes that
+    // one handle's connect() fail with EACCES, so no SYN is sent; Node then destroys the socket
+    // with `connect EACCES <address>:<port>`.
+    socket.on('connectionAttempt', (address, port) => {
+      if (isLoopback(address)) return
+      report(address, port)
+      const handle = socket._handle
+      if (handle !== null && handle !== undefined) {
+        handle.connect = refuse
+        handle.connect6 = refuse
       }
-      return connect.apply(this, args)
-    }
+    })
   })
   dc.subscribe('http.client.request.start', ({ request }) => {
-    if (!isLoopback(request.host)) {
+    // Node 20 does not publish TLS sockets on net.client.socket.
+    if (request.protocol === 'https:' && !isLoopback(request.host)) {
       const error = report(request.host, request.port ?? (request.protocol === 'https:' ? 443 : 80))
       process.nextTick(() => request.destroy(error))
     }

@@ -1,7 +1,7 @@
 import type { Clock, Env, HttpTransport, Milliseconds } from '@podcreds/core'
 import { CredentialsError, describeUrl } from '@podcreds/core'
-import { imdsCallFor, resolveImdsOptions } from './fromInstanceMetadata.js'
 import { fetchRoleName, fetchToken } from './internal/imdsClient.js'
+import { imdsCallFor, resolveImdsOptions } from './internal/imdsOptions.js'
 
 /** Options of {@link checkInstanceMetadata}. */
 export interface CheckInstanceMetadataOptions {
