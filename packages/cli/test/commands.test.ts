@@ -389,3 +389,72 @@ describe('podcreds demo and emulate', () => {
     expect(code).toBe(0)
   })
 })
+
+// Issue 17: the node's instance role, as a pod meets it (the emulator's IMDSv2 stand-in).
+describe('instance metadata in a pod', () => {
+  /** A pod with no IRSA and no Pod Identity: only the node's IMDS. */
+  const imdsOnlyPod = (extra: Record<string, string | undefined> = {}) =>
+    podEnv({
+      KUBERNETES_SERVICE_HOST: emulator.env.KUBERNETES_SERVICE_HOST,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: emulator.imdsUrl,
+      AWS_EC2_METADATA_DISABLED: undefined,
+      ...extra,
+    })
+
+  it('doctor warns that the pod reaches an instance role, with the fixes, probing token and role name only', async () => {
+    const before = emulator.stats().imdsRequests
+    const res = await run(['doctor', '--json'], podEnv(emulator.env))
+    const report = JSON.parse(res.stdout)
+    const warning = report.warnings.find((w: { message: string }) => w.message.startsWith('IMDS at'))
+    expect(warning.message).toBe(
+      `IMDS at ${emulator.imdsUrl}/ answers this pod with the instance role podcreds-demo-node: any code in this pod can take its credentials (the node's IAM role, unless kube2iam or kiam serve per-pod roles there)`,
+    )
+    expect(warning.fix).toMatch(/hop limit of 1/)
+    expect(warning.fix).toMatch(/NetworkPolicy/)
+    // The token PUT and the role name; never the credentials (and the chain skipped IMDS in the pod).
+    expect(emulator.stats().imdsRequests - before).toBe(2)
+    expect(report.chosen).toBe('container')
+    const human = await run(['doctor'], podEnv(emulator.env))
+    expect(human.stdout).toContain('warning IMDS at')
+  })
+
+  it('doctor does not probe IMDS off-cluster', async () => {
+    const before = emulator.stats().imdsRequests
+    const res = await run(
+      ['doctor', '--json'],
+      podEnv({ ...emulator.env, KUBERNETES_SERVICE_HOST: undefined, AWS_EC2_METADATA_DISABLED: 'true' }),
+    )
+    const report = JSON.parse(res.stdout)
+    expect(report.warnings.some((w: { message: string }) => w.message.startsWith('IMDS'))).toBe(false)
+    expect(emulator.stats().imdsRequests).toBe(before)
+  })
+
+  it('credential-process skips IMDS in a pod unless --instance-metadata (or PODCREDS_INSTANCE_METADATA=true)', async () => {
+    const skipped = await run(['credential-process'], imdsOnlyPod())
+    const flagged = await run(['credential-process', '--instance-metadata'], imdsOnlyPod())
+    const byEnv = await run(['credential-process'], imdsOnlyPod({ PODCREDS_INSTANCE_METADATA: 'true' }))
+    expect(skipped.code).toBe(1)
+    expect(skipped.stderr).toMatch(
+      /imds: skipped inside Kubernetes .* --?instance-?metadata|imds: skipped inside Kubernetes/,
+    )
+    for (const res of [flagged, byEnv]) {
+      expect(res.code).toBe(0)
+      expect(JSON.parse(res.stdout).AccessKeyId).toMatch(/^ASIA/)
+    }
+    const secret = JSON.parse(flagged.stdout).SecretAccessKey as string
+    // The node secret goes to stdout only (credential-process's job), never to stderr.
+    expect(flagged.stderr + skipped.stderr).not.toContain(secret)
+  })
+
+  it('credential-process ignores AWS_PROFILE, even one that exists in the config file', async () => {
+    const config = join(home, 'config-with-pod-profile')
+    await writeFile(config, '[profile pod]\ncredential_process = podcreds credential-process\n')
+    const res = await run(
+      ['credential-process'],
+      podEnv({ ...emulator.env, AWS_PROFILE: 'pod', AWS_CONFIG_FILE: config }),
+    )
+    expect(res.stderr).toBe('')
+    expect(res.code).toBe(0)
+    expect(JSON.parse(res.stdout).AccessKeyId).toMatch(/^ASIA/)
+  })
+})

@@ -19,7 +19,7 @@ export interface EmulatorRole {
   arn: string
   /**
    * The role's trust policy, or a function building it from the issuer (which gets its port at
-   * start). STS evaluates it for `AssumeRoleWithWebIdentity`; the agent requires it to trust the
+   * start). STS evaluates it for `AssumeRoleWithWebIdentity` and `AssumeRole`; the agent requires it to trust the
    * `pods.eks.amazonaws.com` service with `sts:AssumeRole` and `sts:TagSession`.
    */
   trustPolicy: TrustPolicy | ((context: TrustPolicyContext) => TrustPolicy)
@@ -41,12 +41,32 @@ export interface EmulatorAssociation {
 /** Options of {@link startEmulator}. */
 export interface EmulatorOptions {
   /**
-   * Lifetime of issued credentials (agent and STS), in milliseconds. The real agent serves 6 h
-   * credentials; 1 h is STS's default and shows a refresh schedule within a demo's patience. STS
-   * honours a request's `DurationSeconds` instead when one is sent.
-   * @defaultValue 3_600_000 (1 h)
+   * Lifetime of issued credentials, in milliseconds, for the agent and STS alike when given. Left
+   * out, the agent serves 6 h sets (as EKS Auth issues them) and STS 1 h (its default
+   * `DurationSeconds`). STS honours a request's `DurationSeconds` instead when one is sent.
+   * @defaultValue agent 21_600_000 (6 h), STS 3_600_000 (1 h)
    */
   credentialLifetimeMs?: Milliseconds
+  /**
+   * The Pod Identity agent. `cache` (default `true`) behaves as the real agent
+   * (aws/eks-pod-identity-agent `credsretriever/refreshing_cache.go`): the same token gets the same
+   * credentials and `Expiration` until the agent renews them, `min(lifetime, 3 h)` after it fetched
+   * them, and never a set with 15 s or less left. `cache: false` issues a fresh set per request.
+   * @defaultValue `{ cache: true }`
+   */
+  agent?: {
+    /** Whether the agent caches per token as the real one does. @defaultValue true */
+    cache?: boolean
+  }
+  /**
+   * The IMDSv2 stand-in (`imdsUrl`): the node's instance role, whose credentials a pod reaches
+   * unless IMDS is blocked for pods.
+   * @defaultValue `{ roleArn: 'arn:aws:iam::<accountId>:role/podcreds-demo-node' }`
+   */
+  imds?: {
+    /** The node's instance role. @defaultValue `arn:aws:iam::<accountId>:role/podcreds-demo-node` */
+    roleArn?: string
+  }
   /** Lifetime of the projected tokens, in milliseconds. @defaultValue 86_400_000 (24 h, as EKS projects them) */
   tokenLifetimeMs?: Milliseconds
   /**
@@ -57,7 +77,9 @@ export interface EmulatorOptions {
   /**
    * The roles. @defaultValue `arn:aws:iam::<accountId>:role/podcreds-demo` (Pod Identity trust) and
    * `arn:aws:iam::<accountId>:role/podcreds-demo-irsa` (IRSA trust with `StringEquals` on `:sub`
-   * = `system:serviceaccount:<namespace>:<serviceAccount>` and `:aud` = `sts.amazonaws.com`)
+   * = `system:serviceaccount:<namespace>:<serviceAccount>` and `:aud` = `sts.amazonaws.com`), and
+   * `arn:aws:iam::444455556666:role/podcreds-demo-cross-account`, which trusts both (`sts:AssumeRole`
+   * for a cross-account hop)
    */
   roles?: readonly EmulatorRole[]
   /** The Pod Identity associations. @defaultValue `<namespace>/<serviceAccount>` → `…:role/podcreds-demo` */

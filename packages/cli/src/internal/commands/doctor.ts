@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import type { Env } from '@podcreds/core'
 import { httpRequest, isCredentialsError, readEnv, redactKeyId } from '@podcreds/core'
 import { inspectToken, readToken } from '@podcreds/token'
+import { checkInstanceMetadata } from '../checkInstanceMetadata.js'
 import type { Io } from '../output.js'
 import { line, pairs, printJson, relative, style } from '../output.js'
 import type { Problem, TokenPurpose } from '../tokenReport.js'
@@ -12,7 +13,8 @@ export const doctorHelp = `usage: podcreds doctor [--json]
 
 Diagnoses how this pod (this environment) gets AWS credentials: the relevant environment, each
 link of the default chain (env keys → web identity (IRSA) → container (EKS Pod Identity) → AWS
-SDK fallback) and why it was chosen or skipped, the projected tokens' claims, audience and expiry,
+SDK profiles → instance metadata) and why it was chosen or skipped, whether this pod can reach an
+instance role through IMDS, the projected tokens' claims, audience and expiry,
 whether the agent and STS endpoints answer, the chosen source and the next refresh. Every problem
 it detects is named with a fix. Secrets are never printed. Exits 1 when no credentials can be had.`
 
@@ -31,6 +33,8 @@ const SHOWN_VARS = [
   'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
   'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
   'AWS_EC2_METADATA_DISABLED',
+  'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+  'PODCREDS_INSTANCE_METADATA',
   'AZURE_CLIENT_ID',
   'AZURE_TENANT_ID',
   'AZURE_AUTHORITY_HOST',
@@ -182,11 +186,13 @@ export async function doctor(args: string[], io: Io): Promise<number> {
 
   // The chain: why each link was chosen or skipped, then one real resolve for the schedule.
   const { defaultChain, explain } = await import('@podcreds/chain')
-  const explanation = await explain({ env })
+  // One attempt at the container endpoint, so doctor stays fast on a node without an agent (issue 17).
+  const once = { container: { maxAttempts: 1 } }
+  const explanation = await explain({ env, ...once })
   let credentials: { accessKeyId: string; expiresAt?: string; nextRefreshAt?: string } | undefined
   let failure: string | undefined
   if (explanation.chosen !== undefined) {
-    const provider = defaultChain({ env })
+    const provider = defaultChain({ env, ...once })
     try {
       const resolved = await provider()
       const stats = provider.stats()
@@ -218,6 +224,15 @@ export async function doctor(args: string[], io: Io): Promise<number> {
               fix: fixFor(failed.name, failed.reason),
             },
       )
+  }
+
+  // Issue 17: a pod that reaches IMDS reaches the node's role. (Findings shape of issue 21.)
+  for (const finding of await checkInstanceMetadata(env)) {
+    if (finding.severity === 'ok') continue
+    ;(finding.severity === 'error' ? problems : warnings).push({
+      message: finding.message,
+      fix: finding.fix ?? '',
+    })
   }
 
   const awsConfigured = explanation.links.some((link) => link.status !== 'skipped')
