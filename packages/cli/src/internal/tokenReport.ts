@@ -52,7 +52,7 @@ const AUDIENCE_FIX: Record<TokenPurpose, string> = {
   irsa: "the EKS Pod Identity webhook projects it with audience sts.amazonaws.com for pods whose service account has the eks.amazonaws.com/role-arn annotation; a hand-written projected serviceAccountToken volume needs 'audience: sts.amazonaws.com'",
   'pod-identity':
     "the EKS Pod Identity webhook projects it with audience pods.eks.amazonaws.com for pods whose service account has a Pod Identity association; a hand-written projected serviceAccountToken volume needs 'audience: pods.eks.amazonaws.com'",
-  aks: "the Azure Workload Identity webhook projects it with audience api://AzureADTokenExchange for pods labelled azure.workload.identity/use: \"true\"; a hand-written projected serviceAccountToken volume needs 'audience: api://AzureADTokenExchange'",
+  aks: 'the Azure Workload Identity webhook projects it with audience api://AzureADTokenExchange for pods labelled azure.workload.identity/use: "true"; a hand-written projected serviceAccountToken volume needs \'audience: api://AzureADTokenExchange\'',
 }
 
 /** What is wrong with a decoded token, each with its own fix (one cause, one problem). */

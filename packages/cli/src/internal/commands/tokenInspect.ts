@@ -26,7 +26,7 @@ export async function token(args: string[], io: Io): Promise<number> {
     options: {
       json: { type: 'boolean', default: false },
       purpose: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
     strict: true,

@@ -35,7 +35,11 @@ const SHOWN_VARS = [
   'AZURE_AUTHORITY_HOST',
   'AZURE_FEDERATED_TOKEN_FILE',
 ] as const
-const SECRET_VARS = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_CONTAINER_AUTHORIZATION_TOKEN'] as const
+const SECRET_VARS = [
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+] as const
 
 /** The token files doctor reads, in the order the chain uses them. */
 export const TOKEN_VARIABLES: readonly (readonly [string, TokenPurpose])[] = [

@@ -20,7 +20,12 @@ const SOURCE_OF: Record<TokenFact['purpose'], string> = {
  * (`kubernetes.io.serviceaccount.name`, `kubernetes.io.namespace`) when there is one, else from the
  * service-account folder (`namespace`, and the claims of its `token`). Off-cluster nothing is read.
  */
-export async function readPod(env: Env, dir: string, tokens: readonly TokenFact[], now: number): Promise<PodFact> {
+export async function readPod(
+  env: Env,
+  dir: string,
+  tokens: readonly TokenFact[],
+  now: number,
+): Promise<PodFact> {
   if (readEnv(env, 'KUBERNETES_SERVICE_HOST') === undefined) return { inCluster: false }
   for (const token of tokens) {
     const account = token.info?.serviceAccount

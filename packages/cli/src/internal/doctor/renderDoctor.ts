@@ -32,7 +32,11 @@ export function renderDoctor({ facts, findings }: DoctorReport, io: Io): void {
   for (const token of tokenSections(facts)) {
     out()
     out(s.bold(`token (${token.purpose}) ${token.file}`))
-    out(token.claims === undefined ? `  ${s.red(token.error ?? 'unreadable')}` : pairs(Object.entries(token.claims)))
+    out(
+      token.claims === undefined
+        ? `  ${s.red(token.error ?? 'unreadable')}`
+        : pairs(Object.entries(token.claims)),
+    )
   }
   out()
   out(s.bold('findings'))

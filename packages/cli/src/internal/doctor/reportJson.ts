@@ -1,6 +1,6 @@
+import type { DoctorReport } from './runDoctor.js'
 import type { TokenSummaryOrError } from './tokenSections.js'
 import { tokenSections } from './tokenSections.js'
-import type { DoctorReport } from './runDoctor.js'
 
 /**
  * `doctor --json`: `findings` is the answer (the same list the text output renders); the rest

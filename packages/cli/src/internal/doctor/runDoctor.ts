@@ -32,7 +32,10 @@ export interface DoctorReport {
  * Gathers the facts (one walk of the chain), then runs every check. A check that throws or
  * overruns its budget is a finding of its own: doctor always finishes and always reports.
  */
-export async function runDoctor(options: DoctorOptions, checks: readonly Check[] = CHECKS): Promise<DoctorReport> {
+export async function runDoctor(
+  options: DoctorOptions,
+  checks: readonly Check[] = CHECKS,
+): Promise<DoctorReport> {
   const facts = await gatherFacts(options)
   const findings: Finding[] = []
   for (const check of checks) {
@@ -49,7 +52,11 @@ export async function runDoctor(options: DoctorOptions, checks: readonly Check[]
     } catch (error) {
       // Not a CredentialsError by contract: scrubbed of control characters and capped.
       const reason = scrub(error instanceof Error ? error.message : String(error), [], 300)
-      findings.push({ check: check.name, severity: 'error', message: `the ${check.name} check failed: ${reason}` })
+      findings.push({
+        check: check.name,
+        severity: 'error',
+        message: `the ${check.name} check failed: ${reason}`,
+      })
     }
   }
   return { facts, findings }

@@ -15,6 +15,9 @@ export function tokenSections(facts: DoctorFacts): TokenSummaryOrError[] {
   return facts.tokens.map((token) => {
     const base = { purpose: token.purpose, variable: token.variable, file: token.file }
     if (token.info !== undefined) return { ...base, claims: tokenSummary(token.info, facts.now) }
-    return { ...base, error: `${token.error?.message ?? 'unreadable'} [${token.error?.code ?? 'ERR_TOKEN_FILE'}]` }
+    return {
+      ...base,
+      error: `${token.error?.message ?? 'unreadable'} [${token.error?.code ?? 'ERR_TOKEN_FILE'}]`,
+    }
   })
 }

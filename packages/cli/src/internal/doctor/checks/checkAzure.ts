@@ -9,7 +9,13 @@ export const checkAzure: Check = {
     const finding = (severity: Finding['severity'], message: string, fix?: string): Finding =>
       fix === undefined ? { check: 'azure', severity, message } : { check: 'azure', severity, message, fix }
     if (azure.unreadable === true) {
-      return [finding('error', `Azure workload identity: ${azure.reason}`, 'check the azure-identity-token projected volume')]
+      return [
+        finding(
+          'error',
+          `Azure workload identity: ${azure.reason}`,
+          'check the azure-identity-token projected volume',
+        ),
+      ]
     }
     if (!azure.configured) {
       return [
@@ -38,7 +44,10 @@ export const checkAzure: Check = {
         ),
       ]
     }
-    const refresh = azure.token?.refreshAfter === undefined ? '' : `, refresh after ${azure.token.refreshAfter}`
-    return [finding('ok', `Azure workload identity: an Entra token, expires ${azure.token?.expiresAt}${refresh}`)]
+    const refresh =
+      azure.token?.refreshAfter === undefined ? '' : `, refresh after ${azure.token.refreshAfter}`
+    return [
+      finding('ok', `Azure workload identity: an Entra token, expires ${azure.token?.expiresAt}${refresh}`),
+    ]
   },
 }

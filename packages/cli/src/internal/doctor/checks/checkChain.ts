@@ -47,7 +47,9 @@ export const checkChain: Check = {
 }
 
 function finding(severity: Finding['severity'], message: string, fix?: string): Finding {
-  return fix === undefined ? { check: 'chain', severity, message } : { check: 'chain', severity, message, fix }
+  return fix === undefined
+    ? { check: 'chain', severity, message }
+    : { check: 'chain', severity, message, fix }
 }
 
 function credentialsFinding(link: ExplainedLink, now: number): Finding {
@@ -93,7 +95,8 @@ function tokenOf(facts: DoctorFacts, purpose: TokenFact['purpose']): TokenFact |
 }
 
 function failureFinding(link: ExplainedLink, facts: DoctorFacts): Finding | undefined {
-  const purpose = link.name === 'web-identity' ? 'irsa' : link.name === 'container' ? 'pod-identity' : undefined
+  const purpose =
+    link.name === 'web-identity' ? 'irsa' : link.name === 'container' ? 'pod-identity' : undefined
   if (purpose !== undefined && tokenRelated(link) && tokenHasError(tokenOf(facts, purpose), facts.now)) {
     return undefined
   }
@@ -112,7 +115,8 @@ function failureFinding(link: ExplainedLink, facts: DoctorFacts): Finding | unde
 }
 
 function envFix({ env }: DoctorFacts): string {
-  const pair = readEnv(env, 'AWS_ACCESS_KEY_ID') !== undefined && readEnv(env, 'AWS_SECRET_ACCESS_KEY') !== undefined
+  const pair =
+    readEnv(env, 'AWS_ACCESS_KEY_ID') !== undefined && readEnv(env, 'AWS_SECRET_ACCESS_KEY') !== undefined
   if (pair && readEnv(env, 'AWS_CREDENTIAL_EXPIRATION') !== undefined) {
     return 'set AWS_CREDENTIAL_EXPIRATION to an RFC 3339 date-time in the future (e.g. 2026-01-01T00:00:00Z), or unset it'
   }
@@ -266,7 +270,11 @@ function nothingSetUp(facts: DoctorFacts): Finding[] {
 function profileFinding(facts: DoctorFacts, profile: NonNullable<DoctorFacts['profile']>): Finding {
   const name = profile.name
   if (!facts.sdkAvailable) {
-    return finding('error', `AWS_PROFILE is ${name}, but profiles cannot be read here: ${SDK_UNAVAILABLE}`, SDK_INSTALL)
+    return finding(
+      'error',
+      `AWS_PROFILE is ${name}, but profiles cannot be read here: ${SDK_UNAVAILABLE}`,
+      SDK_INSTALL,
+    )
   }
   if (profile.unreadable.length > 0) {
     return finding(
@@ -276,7 +284,9 @@ function profileFinding(facts: DoctorFacts, profile: NonNullable<DoctorFacts['pr
     )
   }
   if (profile.foundIn.length === 0) {
-    const skipped = profile.notIni.map(({ file, line }) => `line ${line} of ${file} is not INI, and the AWS SDK skips it`)
+    const skipped = profile.notIni.map(
+      ({ file, line }) => `line ${line} of ${file} is not INI, and the AWS SDK skips it`,
+    )
     return finding(
       'error',
       `AWS_PROFILE is ${name}, and neither ${profile.configFile} nor ${profile.credentialsFile} has that profile${skipped.length === 0 ? '' : ` (${skipped.join('; ')})`}`,
