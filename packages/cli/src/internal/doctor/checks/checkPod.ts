@@ -25,16 +25,10 @@ export const checkPod: Check = {
         },
       ]
     }
-    const account =
+    const where =
       pod.serviceAccount === undefined
-        ? `namespace ${pod.namespace}`
-        : `service account ${pod.namespace}/${pod.serviceAccount}`
-    return [
-      {
-        check: 'pod',
-        severity: 'ok',
-        message: `in a Kubernetes pod, running as ${account} (from ${pod.source})`,
-      },
-    ]
+        ? `in namespace ${pod.namespace} (from ${pod.source}; the service account is not known)`
+        : `running as service account ${pod.namespace}/${pod.serviceAccount} (from ${pod.source})`
+    return [{ check: 'pod', severity: 'ok', message: `in a Kubernetes pod, ${where}` }]
   },
 }
