@@ -8,6 +8,7 @@ const packageDirs: Record<string, string> = {
   '@podcreds/refresh': 'refresh',
   '@podcreds/token': 'token',
   '@podcreds/container': 'container',
+  '@podcreds/sts': 'sts',
   '@podcreds/web-identity': 'web-identity',
   '@podcreds/chain': 'chain',
   '@podcreds/emulator': 'emulator',

@@ -15,16 +15,19 @@
 // never again holds a complete per-module tree to bundle from. Reading src/ keeps `tsc -b`
 // incremental and every bundle current, whatever tsc emitted or skipped.
 //
-// Bundle rules: ESM for Node 20; a static import of another @podcreds package is bundled in (see
-// inlineWorkspaceImports: one file to load instead of one per package on the way); every other
-// bare specifier stays external (third-party packages, node:*, and @podcreds packages imported
-// dynamically) so that lazily imported dependencies stay lazy, and the build fails when a package
-// does not declare a package its bundle imports; `splitting` so a package's own `import('./x.js')` becomes a
-// separate chunk loaded on demand; no minification (readable stack traces: esbuild renames only
-// top-level names that collide between a package's modules, e.g. the emulator's `list` → `list2`,
-// and class names stay as in the source: see restoreClassNames); the entry's
-// `#!/usr/bin/env node` line is kept. Output files are written only when their content changed,
-// each atomically (temp file + rename), since tests may import dist/ while another test builds.
+// Bundle rules: ESM for Node 20; every bare specifier stays external — node:* builtins,
+// third-party packages and the other @podcreds packages — so each module of ours ships in exactly
+// one file of one package (issue 20: inlining siblings had put CredentialsError in 8 files and
+// given a process two refresh schedulers), and lazily imported dependencies stay lazy. The build
+// fails when a package does not declare a package its bundle imports. A relative import of
+// another entry of the same package (token's index re-exporting `./read.js`) stays an import of
+// that entry's file, so the two entries share it without a third chunk file. `splitting` so a
+// package's own `import('./x.js')` becomes a separate chunk loaded on demand; no minification
+// (readable stack traces: esbuild renames only top-level names that collide between a package's
+// modules, e.g. the emulator's `list` → `list2`, and class names stay as in the source: see
+// restoreClassNames); the entry's `#!/usr/bin/env node` line is kept. Output files are written
+// only when their content changed, each atomically (temp file + rename), since tests may import
+// dist/ while another test builds.
 import { randomBytes } from 'node:crypto'
 import {
   existsSync,
@@ -99,7 +102,7 @@ function entryPoints(pkg) {
 
 const parsedOptions = new Map()
 
-/** The package's compiler options, parsed once per package (every inlined import asks again). */
+/** The package's compiler options, parsed once per package. */
 function compilerOptions(dir) {
   let options = parsedOptions.get(dir)
   if (options === undefined) {
@@ -134,7 +137,6 @@ function typescriptLoader(options) {
     composite: false,
     incremental: false,
     tsBuildInfoFile: undefined,
-    // Inlined @podcreds packages are outside this package's src/.
     rootDir: undefined,
     outDir: undefined,
     sourceMap: false,
@@ -196,8 +198,8 @@ function restoreClassNames(code, file) {
       fixed,
     )
   if (missed) throw new Error(`bundle: ${file}: cannot restore the name of class ${missed[1]}`)
-  // esbuild renames a top-level class whose name another module of the bundle (an inlined
-  // package, say) also uses at top level: `var Foo2 = class ...`, so `Foo2.name` is "Foo2".
+  // esbuild renames a top-level class whose name another module of the bundle also uses at top
+  // level: `var Foo2 = class ...`, so `Foo2.name` is "Foo2".
   const renamed = [...fixed.matchAll(/\bvar ([A-Za-z_$][\w$]*?)(\d+) = class\b/g)].find(([, name]) =>
     new RegExp(`^(?:var|let|const|function|class) ${name.replace(/\$/g, '\\$')}\\b`, 'm').test(fixed),
   )
@@ -240,67 +242,25 @@ function rangeOf(pkg, name) {
   return undefined
 }
 
-/** The public package whose directory holds `file`, if any. */
-function packageOfFile(file) {
-  for (const p of all.values()) if (file.startsWith(p.dir + sep)) return p
-  return undefined
-}
-
 /**
- * @podcreds entries that are never inlined: their module state must be one per process
- * (`sharedProvider`'s registry: one engine per key per process, rule 16).
+ * esbuild plugin: every bare specifier is external (node:*, third-party and @podcreds packages);
+ * a relative import of another entry point of this package stays an import of that entry's
+ * output. Collects the package names imported, for {@link dependencyProblems}.
  */
-const PROCESS_WIDE = new Set(['@podcreds/refresh/shared'])
-
-/** The source file behind `@podcreds/x[/sub]`: the `default` target of that export, mapped to src/. */
-function sourceOfExport(specifier) {
-  const name = packageNameOf(specifier)
-  const target = all.get(name)
-  if (!target) return null
-  const subpath = `.${specifier.slice(name.length)}`
-  let entry = target.pkg.exports?.[subpath]
-  if (entry && typeof entry === 'object') entry = entry.default
-  if (typeof entry !== 'string' || !entry.endsWith('.js'))
-    throw new Error(`bundle: ${specifier} is not a JavaScript export of ${name}`)
-  const options = compilerOptions(target.dir)
-  const srcDir = options.rootDir ?? join(target.dir, 'src')
-  const distDir = options.outDir ?? join(target.dir, 'dist')
-  return join(srcDir, relative(distDir, join(target.dir, entry)).replace(/\.js$/, '.ts'))
-}
-
-/**
- * esbuild plugin: a static import of another @podcreds package is bundled in (its source), so
- * that importing a package loads one file rather than one per @podcreds package on the way
- * (cold start: Node resolves, reads and links each ESM file separately). Everything else stays
- * external: node:* builtins, third-party packages, and @podcreds packages imported dynamically
- * (`import('@podcreds/token')`), which must stay lazy. Each external package name is collected in
- * `importers` with the packages whose code imports it, for {@link dependencyProblems}. Entries in
- * PROCESS_WIDE are never inlined.
- *
- * A package that inlines another carries its own copy of that code: state that must be one per
- * process may not live in module scope of an inlined package (CredentialsError's `instanceof`
- * works across copies through a `Symbol.for` brand; diagnostics channels are global by name).
- */
-function inlineWorkspaceImports(pkg, importers) {
+function externals(entrySources, srcDir) {
   return {
-    name: 'inline-workspace-imports',
+    name: 'externals',
     setup(b) {
-      b.onResolve({ filter: /^[^./]/ }, (args) => {
-        if (args.path.startsWith('node:')) return { path: args.path, external: true }
-        const name = packageNameOf(args.path)
-        if (
-          name.startsWith('@podcreds/') &&
-          args.kind === 'import-statement' &&
-          name !== pkg.name &&
-          !PROCESS_WIDE.has(args.path)
-        ) {
-          const source = sourceOfExport(args.path)
-          if (source) return { path: source }
-        }
-        const from = packageOfFile(args.importer)
-        if (!importers.has(name)) importers.set(name, new Set())
-        if (from) importers.get(name).add(from)
-        return { path: args.path, external: true }
+      b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }))
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.kind === 'entry-point') return undefined
+        const target = resolve(dirname(args.importer), args.path).replace(/\.js$/, '.ts')
+        if (!entrySources.has(target)) return undefined
+        // The importer's output sits at the same place relative to dist/ as its source to src/.
+        const fromDir = dirname(relative(srcDir, args.importer))
+        let path = relative(fromDir, relative(srcDir, target)).split(sep).join('/').replace(/\.ts$/, '.js')
+        if (!path.startsWith('.')) path = `./${path}`
+        return { path, external: true }
       })
     },
   }
@@ -308,35 +268,23 @@ function inlineWorkspaceImports(pkg, importers) {
 
 /**
  * Every package the bundles import at run time (after tree shaking: esbuild's metafile) must be
- * declared by the bundling package, with the very range of each inlined @podcreds package that
- * imports it: chain runs web-identity's `import('undici')` from its own directory, so a range of
- * chain's that drifted from web-identity's could resolve a version web-identity's code does not
- * work with. Returns the problems found.
+ * declared by the package: an undeclared one resolves only by luck of the install layout.
+ * Returns the problems found.
  */
-function dependencyProblems(pkg, metafile, importers) {
+function dependencyProblems(pkg, metafile) {
   const used = new Set()
   for (const output of Object.values(metafile.outputs)) {
     for (const imp of output.imports) {
-      if (imp.external && !imp.path.startsWith('node:')) used.add(packageNameOf(imp.path))
+      if (imp.external && !imp.path.startsWith('node:') && !imp.path.startsWith('.'))
+        used.add(packageNameOf(imp.path))
     }
   }
   const problems = []
   for (const name of [...used].sort()) {
-    const mine = rangeOf(pkg, name)
-    if (mine === undefined) {
-      problems.push(
-        `imports ${name} at run time (its own code or a @podcreds package it inlines) but does not declare it in dependencies, peerDependencies or optionalDependencies`,
-      )
-      continue
-    }
-    for (const from of importers.get(name) ?? []) {
-      if (from.pkg.name === pkg.name) continue
-      const theirs = rangeOf(from.pkg, name)
-      if (theirs !== undefined && theirs !== mine)
-        problems.push(
-          `declares ${name} ${mine}, but ${from.pkg.name}, whose code it inlines, declares ${theirs}: make them the same`,
-        )
-    }
+    if (name === pkg.name || rangeOf(pkg, name) !== undefined) continue
+    problems.push(
+      `imports ${name} at run time but does not declare it in dependencies, peerDependencies or optionalDependencies`,
+    )
   }
   return problems
 }
@@ -354,7 +302,6 @@ async function bundlePackage({ dir, pkg }) {
     if (!existsSync(source)) throw new Error(`bundle: ${pkg.name} entry ${distPath} has no source ${source}`)
     return source
   })
-  const importers = new Map()
   const result = await build({
     absWorkingDir: dir,
     entryPoints: entries,
@@ -366,7 +313,7 @@ async function bundlePackage({ dir, pkg }) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    plugins: [inlineWorkspaceImports(pkg, importers), typescriptLoader(options)],
+    plugins: [externals(new Set(entries), srcDir), typescriptLoader(options)],
     minify: false,
     // Not keepNames: it wraps every function, closures included, in a name-defining call, which
     // took a refreshing() provider from ~2.7 to ~6.8 kB of heap. The one name that changes
@@ -380,7 +327,7 @@ async function bundlePackage({ dir, pkg }) {
     logLevel: 'silent',
   })
   for (const w of result.warnings) console.warn(`bundle: ${pkg.name}: warning: ${w.text}`)
-  const dependencyErrors = dependencyProblems(pkg, result.metafile, importers)
+  const dependencyErrors = dependencyProblems(pkg, result.metafile)
   if (dependencyErrors.length > 0)
     throw new Error(dependencyErrors.map((problem) => `bundle: ${pkg.name} ${problem}`).join('\n'))
 

@@ -34,6 +34,7 @@ const MAIN_EXPORTS: Record<string, string> = {
   '@podcreds/refresh/shared': 'sharedProvider',
   '@podcreds/token': 'readToken',
   '@podcreds/container': 'fromContainer',
+  '@podcreds/sts': 'resolveStsEndpoint',
   '@podcreds/web-identity': 'fromWebIdentity',
   '@podcreds/chain': 'defaultChain',
   '@podcreds/token/read': 'readToken',

@@ -1,8 +1,14 @@
 import type { ClientRequest, Agent as HttpAgent, IncomingMessage, RequestOptions } from 'node:http'
-import { request as httpClientRequest, Agent as NodeHttpAgent } from 'node:http'
 import type { Clock, Milliseconds } from './Clock.js'
 import { systemClock } from './Clock.js'
 import { CredentialsError } from './CredentialsError.js'
+import type { ProxyEnv } from './readProxyEnv.js'
+import {
+  describeProxy,
+  nodeAgentsSupportProxyEnv,
+  proxyRefusedError,
+  validateProxyEnv,
+} from './readProxyEnv.js'
 
 /** One HTTP request. The URL's user info is never sent nor printed. */
 export interface HttpRequest {
@@ -41,6 +47,15 @@ export interface HttpRequestOptions {
   signal?: AbortSignal
   /** Owns the timeout timers. @defaultValue {@link systemClock} */
   clock?: Clock
+  /**
+   * Send through these proxies (Node's own agents with `proxyEnv`: a CONNECT tunnel for `https:`,
+   * an absolute-form request for `http:`, `NO_PROXY` honoured, proxy user info sent as Basic
+   * auth). Only on a runtime where {@link nodeAgentsSupportProxyEnv} is true: elsewhere the
+   * request fails with `ERR_INVALID_CONFIG` rather than connecting directly. For STS and Entra
+   * only, never for the Pod Identity agent or IMDS.
+   * @defaultValue no proxy
+   */
+  proxy?: ProxyEnv
 }
 
 /** The HTTP seam: {@link httpRequest} by default, a fake or an undici-backed one in its place. */
@@ -58,22 +73,84 @@ export const DEFAULT_MAX_BODY_BYTES = 65_536
 // socket the server is closing.
 const IDLE_SOCKET_MS = 4000
 
-let httpAgent: HttpAgent | undefined
-let httpsAgent: HttpAgent | undefined
-let httpsModule: Promise<typeof import('node:https')> | undefined
+type HttpModule = typeof import('node:http')
 
-async function transportFor(url: URL): Promise<{ request: typeof httpClientRequest; agent: HttpAgent }> {
-  if (url.protocol === 'http:') {
-    // Created on first use: import-time work is zero. Node unrefs idle keep-alive sockets, so they
-    // never hold the process open.
-    httpAgent ??= new NodeHttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: 16 })
-    return { request: httpClientRequest, agent: httpAgent }
+// On Node >= 22 an ESM import of node:http builds its module namespace, which runs http's lazy
+// `WebSocket` getter and so loads undici and tls (issue 20). getBuiltinModule returns the CommonJS
+// exports object and leaves the getter alone; node:https (~10 ms) is loaded the same way, and only
+// when an https: URL is first used (DESIGN "Cold-start budget").
+function builtin(id: 'node:http' | 'node:https'): HttpModule {
+  return process.getBuiltinModule(id) as HttpModule
+}
+
+const AGENT_OPTIONS = { keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: 16 }
+// Agents are created on first use (import-time work is zero). Node unrefs idle keep-alive
+// sockets, so they never hold the process open.
+const directAgents: { 'http:'?: HttpAgent; 'https:'?: HttpAgent } = {}
+// One agent per proxy configuration, so keep-alive connections through a proxy are reused.
+const proxyAgents = new Map<string, HttpAgent>()
+const MAX_PROXY_AGENTS = 8
+
+function agentFor(url: URL, proxy: ProxyEnv | undefined): { module: HttpModule; agent: HttpAgent } {
+  const protocol = url.protocol as 'http:' | 'https:'
+  const module = builtin(protocol === 'http:' ? 'node:http' : 'node:https')
+  if (proxy === undefined) {
+    directAgents[protocol] ??= new module.Agent(AGENT_OPTIONS)
+    return { module, agent: directAgents[protocol] }
   }
-  // node:https costs ~10 ms to load; only an https: endpoint pays it (DESIGN "Cold-start budget").
-  httpsModule ??= import('node:https')
-  const https = await httpsModule
-  httpsAgent ??= new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS, maxSockets: 16 })
-  return { request: https.request, agent: httpsAgent }
+  const key = JSON.stringify([protocol, proxy.httpProxy, proxy.httpsProxy, proxy.noProxy])
+  let agent = proxyAgents.get(key)
+  if (agent === undefined) {
+    if (proxyAgents.size >= MAX_PROXY_AGENTS) {
+      for (const old of proxyAgents.values()) old.destroy()
+      proxyAgents.clear()
+    }
+    const proxyEnv: Record<string, string> = {}
+    if (proxy.httpProxy !== '') proxyEnv.HTTP_PROXY = proxy.httpProxy
+    if (proxy.httpsProxy !== '') proxyEnv.HTTPS_PROXY = proxy.httpsProxy
+    if (proxy.noProxy !== '') proxyEnv.NO_PROXY = proxy.noProxy
+    // `proxyEnv` is in Node 22.21+/24.5+; @types/node for our 20.19 floor does not know it yet.
+    agent = new module.Agent({ ...AGENT_OPTIONS, proxyEnv } as ConstructorParameters<HttpModule['Agent']>[0])
+    proxyAgents.set(key, agent)
+  }
+  return { module, agent }
+}
+
+/** The proxy a request to `url` goes through under `proxy`, or `undefined` when it goes direct. */
+function proxyFor(url: URL, proxy: ProxyEnv | undefined): string | undefined {
+  if (proxy === undefined) return undefined
+  const value = url.protocol === 'https:' ? proxy.httpsProxy : proxy.httpProxy
+  if (value === '' || bypassed(url, proxy.noProxy)) return undefined
+  return value
+}
+
+// The NO_PROXY rules Node's agents apply (lib/internal/http.js `shouldUseProxy`), repeated here
+// only to know whether a message should name the proxy; the agent decides the route itself.
+function bypassed(url: URL, noProxy: string): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80')
+  for (const raw of noProxy.split(/[\s,]+/)) {
+    const entry = raw.trim().toLowerCase()
+    if (entry === '') continue
+    if (entry === '*') return true
+    const [name = '', entryPort] = entry.startsWith('[')
+      ? [entry.slice(1, entry.indexOf(']')), entry.split(']:')[1]]
+      : entry.split(':')
+    if (entryPort !== undefined && entryPort !== port) continue
+    const bare = name.replace(/^\*?\./, '')
+    if (host === bare || host.endsWith(`.${bare}`)) return true
+  }
+  return false
+}
+
+function checkProxy(proxy: ProxyEnv, url: URL): void {
+  if (!nodeAgentsSupportProxyEnv()) {
+    throw new CredentialsError(
+      `a proxy is set (HTTPS_PROXY / HTTP_PROXY) but this runtime's http agents cannot use it (Node ${process.versions.node}); refusing to connect to ${describeUrl(url)} directly`,
+      { code: 'ERR_INVALID_CONFIG' },
+    )
+  }
+  validateProxyEnv(proxy)
 }
 
 /**
@@ -117,9 +194,10 @@ export async function httpRequest(
   const where = describeUrl(url)
   const signal = options.signal
   if (signal?.aborted) throw abortedError(where, signal)
-  const { request: send, agent } = await transportFor(url)
-  // The signal may have fired while node:https was loading; its 'abort' event is gone by now.
-  if (signal?.aborted) throw abortedError(where, signal)
+  if (options.proxy !== undefined) checkProxy(options.proxy, url)
+  const { module, agent } = agentFor(url, options.proxy)
+  const via = proxyFor(url, options.proxy)
+  const through = via === undefined ? '' : ` through the proxy ${describeProxy(via)}`
 
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false
@@ -149,7 +227,14 @@ export async function httpRequest(
     }
     const onAbort = (): void => finish(abortedError(where, signal))
 
-    req = send(requestOptions, (res: IncomingMessage) => {
+    req = module.request(requestOptions, (res: IncomingMessage) => {
+      // An http: request through a proxy is sent to the proxy itself, which answers 407 when
+      // it wants credentials: that is the proxy's answer, not the endpoint's.
+      if (via !== undefined && url.protocol === 'http:' && res.statusCode === 407) {
+        finish(proxyRefusedError(where, via, 407))
+        res.destroy()
+        return
+      }
       const declared = Number(res.headers['content-length'])
       // finish() before destroy(): destroying emits 'aborted'/'close' synchronously, which would
       // otherwise settle first as a retryable "cut short" instead of "too large".
@@ -191,11 +276,16 @@ export async function httpRequest(
       })
     })
 
-    req.on('error', (err: NodeJS.ErrnoException) => {
+    req.on('error', (err: NodeJS.ErrnoException & { statusCode?: number }) => {
+      if (via !== undefined && err.code === 'ERR_PROXY_TUNNEL') {
+        finish(proxyRefusedError(where, via, err.statusCode))
+        return
+      }
+      // Through a proxy only the error code: Node's messages name the proxy URL.
       finish(
-        new CredentialsError(`request to ${where} failed: ${err.code ?? err.message}`, {
+        new CredentialsError(`request to ${where}${through} failed: ${err.code ?? err.message}`, {
           code: 'ERR_NETWORK',
-          cause: err,
+          cause: via === undefined ? err : Object.assign(new Error(String(err.code)), { code: err.code }),
         }),
       )
     })

@@ -21,6 +21,14 @@ export {
 export type { Logger } from './Logger.js'
 export { parseRfc3339 } from './parseRfc3339.js'
 export { protectCredentials } from './protectCredentials.js'
+export type { ProxyEnv } from './readProxyEnv.js'
+export {
+  describeProxy,
+  nodeAgentsSupportProxyEnv,
+  proxyRefusedError,
+  readProxyEnv,
+  validateProxyEnv,
+} from './readProxyEnv.js'
 export type { RedactedCredentials } from './redact.js'
 export { REDACTED, redactCredentials, redactKeyId, scrub } from './redact.js'
 export type { RetryOptions } from './retry.js'

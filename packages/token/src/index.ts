@@ -6,8 +6,8 @@ export type { InspectTokenOptions, TokenInspection, TokenServiceAccount } from '
 export { inspectToken } from './inspectToken.js'
 export type { ServiceAccountRef } from './parseServiceAccountSubject.js'
 export { parseServiceAccountSubject } from './parseServiceAccountSubject.js'
+export { DEFAULT_MAX_TOKEN_BYTES, readToken } from './read.js'
 export type { ReadFile, ReadTokenOptions } from './readToken.js'
-export { DEFAULT_MAX_TOKEN_BYTES, readToken } from './readToken.js'
 export type {
   DecodedToken,
   KubernetesClaims,

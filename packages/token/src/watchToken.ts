@@ -9,8 +9,9 @@ import {
   validateInteger,
   validateMilliseconds,
 } from '@podcreds/core'
+// Through the read entry, so the bundle's two entries share one copy of it (scripts/bundle.mjs).
+import { readToken } from './read.js'
 import type { ReadFile } from './readToken.js'
-import { readToken } from './readToken.js'
 
 /** Options of {@link watchToken}. Durations in milliseconds. */
 export interface WatchTokenOptions {

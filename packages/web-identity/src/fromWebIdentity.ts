@@ -12,7 +12,6 @@ import type {
 import {
   CredentialsError,
   describeUrl,
-  httpRequest,
   readEnv,
   redactKeyId,
   retry,
@@ -28,16 +27,29 @@ import {
   validateSignal,
   validateString,
 } from '@podcreds/core'
+import type { StsEndpoint } from '@podcreds/sts'
+import {
+  DEFAULT_STS_CONNECT_TIMEOUT_MS,
+  DEFAULT_STS_MAX_ATTEMPTS,
+  DEFAULT_STS_TIMEOUT_MS,
+  describeStsProxy,
+  envRegion,
+  formBody,
+  isInvalidIdentityToken,
+  isPolicyArn,
+  isRegion,
+  isRoleArn,
+  isSessionName,
+  parseEndpoint,
+  quote,
+  readStsResponse,
+  resolveStsEndpoint,
+  stsTransport,
+} from '@podcreds/sts'
 import type { TokenClaims } from '@podcreds/token'
 import type { ReadFile } from '@podcreds/token/read'
 import { readToken } from '@podcreds/token/read'
 import type { Dispatcher } from 'undici'
-import { envRegion, quote } from './internal/config.js'
-import { formBody, isInvalidIdentityToken, readStsResponse } from './internal/sts.js'
-import { readProxyEnv, undiciTransport } from './internal/undiciTransport.js'
-import { isPolicyArn, isRegion, isRoleArn, isSessionName, parseEndpoint } from './internal/validate.js'
-import type { StsEndpoint } from './resolveStsEndpoint.js'
-import { resolveStsEndpoint } from './resolveStsEndpoint.js'
 
 /** A managed session policy, as STS's `PolicyDescriptorType`. */
 export interface PolicyDescriptor {
@@ -112,13 +124,6 @@ export interface FromWebIdentityOptions {
   /** The file-reading seam for the token file. @defaultValue `fs.promises.readFile` */
   readFile?: ReadFile
 }
-
-/** @defaultValue 5000 */
-export const DEFAULT_STS_TIMEOUT_MS = 5000
-/** @defaultValue 1000 */
-export const DEFAULT_STS_CONNECT_TIMEOUT_MS = 1000
-/** @defaultValue 3 */
-export const DEFAULT_STS_MAX_ATTEMPTS = 3
 
 const MAX_POLICY_LENGTH = 2048
 const MAX_POLICY_ARNS = 10
@@ -237,21 +242,14 @@ export function fromWebIdentity(
     return token
   }
 
-  const transportFor = async (env: Env): Promise<{ transport: HttpTransport; via: string }> => {
-    if (options.transport !== undefined) return { transport: options.transport, via: 'transport option' }
-    const proxy = readProxyEnv(env)
-    if (options.dispatcher === undefined && proxy === undefined)
-      return { transport: httpRequest, via: 'direct' }
-    const transport = await undiciTransport({ dispatcher: options.dispatcher, proxy, connectTimeoutMs })
-    return { transport, via: options.dispatcher === undefined ? 'proxy variables' : 'dispatcher option' }
-  }
+  const transportOptions = { transport: options.transport, dispatcher: options.dispatcher, connectTimeoutMs }
 
   const provider = async (identityProperties?: Record<string, unknown>): Promise<TemporaryCredentials> => {
     const config = resolveConfig(await callerRegionOf(identityProperties))
     const { endpoint, roleArn, tokenFile } = config
     if (endpoint.warning !== undefined) logger?.warn?.(`web-identity: ${endpoint.warning}`, { roleArn })
     let token = await readCheckedToken(tokenFile)
-    const { transport, via } = await transportFor(config.env)
+    const { transport, via } = await stsTransport(transportOptions, config.env)
     const where = describeUrl(endpoint.url)
     const roleSessionName = config.roleSessionName ?? generateSessionName(clock, random)
     logger?.debug?.('web-identity: assuming role', {
@@ -361,15 +359,7 @@ export function fromWebIdentity(
     }
     if (endpoint.warning !== undefined) details.warning = endpoint.warning
     Object.assign(details, await tokenDetails(token, clock.now()))
-    const proxy = options.transport === undefined ? readProxyEnv(config.env) : undefined
-    if (options.dispatcher !== undefined) details.proxy = 'dispatcher option'
-    else if (proxy !== undefined) {
-      // undici's EnvHttpProxyAgent: https: goes through HTTPS_PROXY, else HTTP_PROXY; http: through HTTP_PROXY.
-      const chosen =
-        endpoint.url.protocol === 'https:' && proxy.httpsProxy !== '' ? proxy.httpsProxy : proxy.httpProxy
-      details.proxy = chosen === '' ? `none for ${endpoint.url.protocol} endpoints` : proxyOrigin(chosen)
-      if (proxy.noProxy !== '') details.noProxy = proxy.noProxy
-    }
+    Object.assign(details, describeStsProxy(transportOptions, config.env, endpoint.url))
     return {
       configured: true,
       reason: `would assume ${roleArn} with the token in ${tokenFile} through STS at ${describeUrl(endpoint.url)}`,
@@ -520,16 +510,6 @@ async function tokenDetails(token: string, now: number): Promise<Record<string, 
 function isoSeconds(epochSeconds: number): string {
   const date = new Date(epochSeconds * 1000)
   return Number.isNaN(date.getTime()) ? String(epochSeconds) : date.toISOString()
-}
-
-// A proxy URL may carry user:password: print only its origin.
-function proxyOrigin(value: string): string {
-  try {
-    const url = new URL(value.includes('://') ? value : `http://${value}`)
-    return `${url.protocol}//${url.host}`
-  } catch {
-    return '(unparseable proxy URL)'
-  }
 }
 
 function errorFields(error: unknown): Record<string, unknown> {

@@ -1,9 +1,11 @@
-export type { FromWebIdentityOptions, PolicyDescriptor } from './fromWebIdentity.js'
+// STS moved to @podcreds/sts (issue 19); these stay here for the code and docs that name them.
+export type { ResolveStsEndpointInput, StsEndpoint } from '@podcreds/sts'
 export {
   DEFAULT_STS_CONNECT_TIMEOUT_MS,
   DEFAULT_STS_MAX_ATTEMPTS,
+  DEFAULT_STS_REGION,
   DEFAULT_STS_TIMEOUT_MS,
-  fromWebIdentity,
-} from './fromWebIdentity.js'
-export type { ResolveStsEndpointInput, StsEndpoint } from './resolveStsEndpoint.js'
-export { DEFAULT_STS_REGION, resolveStsEndpoint } from './resolveStsEndpoint.js'
+  resolveStsEndpoint,
+} from '@podcreds/sts'
+export type { FromWebIdentityOptions, PolicyDescriptor } from './fromWebIdentity.js'
+export { fromWebIdentity } from './fromWebIdentity.js'

@@ -1,5 +1,6 @@
+import { inspect } from 'node:util'
 import type { Env } from '@podcreds/core'
-import { CredentialsError } from '@podcreds/core'
+import { CredentialsError, nodeAgentsSupportProxyEnv } from '@podcreds/core'
 import type { FromWebIdentityOptions } from '@podcreds/web-identity'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { ProxyAgent } from 'undici'
@@ -27,6 +28,22 @@ afterEach(async () => {
   await tokens.remove()
 })
 
+// Node 22.21+/24.5+ sends proxied requests through its own agents (proxyEnv), which forward an
+// http: request in absolute form (curl does the same); older Nodes go through undici's
+// EnvHttpProxyAgent, which tunnels every request with CONNECT. https: is a CONNECT tunnel on both.
+const nodeAgents = nodeAgentsSupportProxyEnv()
+const proxiedHit = (port: number): string =>
+  nodeAgents ? `POST http://127.0.0.1:${port}/` : `CONNECT 127.0.0.1:${port}`
+
+async function failure(promise: Promise<unknown>): Promise<CredentialsError> {
+  const error = await promise.then(
+    () => undefined,
+    (err: unknown) => err,
+  )
+  expect(error).toBeInstanceOf(CredentialsError)
+  return error as CredentialsError
+}
+
 function options(env: Env, extra: FromWebIdentityOptions = {}): FromWebIdentityOptions {
   return {
     roleArn: 'arn:aws:iam::123456789012:role/app-role',
@@ -44,7 +61,7 @@ describe('egress proxies', () => {
     const creds = await fromWebIdentity(options({ [name]: proxy.url }))()
 
     expect(creds.accessKeyId).toBe(DEFAULT_CREDENTIALS.accessKeyId)
-    expect(proxy.hits).toEqual([`CONNECT 127.0.0.1:${sts.port}`])
+    expect(proxy.hits).toEqual([proxiedHit(sts.port)])
     expect(sts.requests).toHaveLength(1)
     expect(sts.requests[0]?.form.get('Action')).toBe('AssumeRoleWithWebIdentity')
   })
@@ -78,8 +95,79 @@ describe('egress proxies', () => {
 
     expect(proxy.hits).toEqual(['CONNECT sts.eu-west-1.amazonaws.com:443'])
     expect(error).toBeInstanceOf(CredentialsError)
-    expect((error as CredentialsError).code).toBe('ERR_NETWORK')
+    // The loopback proxy answers 403 to a CONNECT beyond loopback: the proxy's decision, named.
+    expect((error as CredentialsError).code).toBe('ERR_HTTP_STATUS')
+    expect((error as CredentialsError).status).toBe(403)
+    expect((error as CredentialsError).message).toContain(`the proxy ${proxy.url} refused`)
     expect(sts.requests).toHaveLength(0)
+  })
+
+  it('reuses one keep-alive connection to the proxy across calls', async () => {
+    const provider = fromWebIdentity(options({ HTTP_PROXY: proxy.url }))
+    await provider()
+    await provider()
+    expect(proxy.hits).toEqual([proxiedHit(sts.port), ...(nodeAgents ? [proxiedHit(sts.port)] : [])])
+    expect(proxy.connections()).toBe(1)
+    expect(sts.requests).toHaveLength(2)
+  })
+
+  it("sends the proxy URL's user info as Basic proxy credentials", async () => {
+    const authProxy = await startProxy({ requireAuth: 'svc@corp:p:w' })
+    try {
+      const url = authProxy.url.replace('http://', 'http://svc%40corp:p%3Aw@')
+      const creds = await fromWebIdentity(options({ HTTP_PROXY: url }))()
+      expect(creds.accessKeyId).toBe(DEFAULT_CREDENTIALS.accessKeyId)
+      expect(authProxy.auth).toEqual(['svc@corp:p:w'])
+    } finally {
+      await authProxy.close()
+    }
+  })
+
+  it.each([
+    ['an http: endpoint (absolute form on Node agents)', false],
+    ['an https: endpoint (CONNECT)', true],
+  ])(
+    'a 407 from the proxy on %s is a clear error naming the proxy, its credentials redacted',
+    async (_name, https) => {
+      const authProxy = await startProxy({ requireAuth: 'svc:right' })
+      try {
+        const url = authProxy.url.replace('http://', 'http://svc:SECRETCANARYwrongpw@')
+        const error = await failure(
+          fromWebIdentity(
+            options(
+              { HTTP_PROXY: url, HTTPS_PROXY: url, AWS_REGION: 'eu-west-1' },
+              https ? { endpoint: undefined, maxAttempts: 1 } : { maxAttempts: 1 },
+            ),
+          )(),
+        )
+        expect(authProxy.hits).toHaveLength(1)
+        expect(sts.requests).toHaveLength(0)
+        if (https || nodeAgents) {
+          expect(error.code).toBe('ERR_HTTP_STATUS')
+          expect(error.status).toBe(407)
+          expect(error.retryable).toBe(false)
+          expect(error.message).toContain(`the proxy ${authProxy.url} asks for proxy credentials`)
+        }
+        for (const text of [error.message, inspect(error, { depth: 10 }), JSON.stringify(error)]) {
+          expect(text).not.toContain('SECRETCANARY')
+        }
+      } finally {
+        await authProxy.close()
+      }
+    },
+  )
+
+  it.each([
+    ['a malformed URL', 'http://[::1', 'is not a valid URL'],
+    ['a SOCKS proxy', 'socks5://127.0.0.1:1080', 'socks5:'],
+    ['no scheme at all', 'proxy.internal:3128', ''],
+  ])('refuses %s in HTTPS_PROXY before any connection, never going direct', async (_name, value, says) => {
+    const error = await failure(fromWebIdentity(options({ HTTPS_PROXY: value, HTTP_PROXY: value }))())
+    expect(error.code).toBe('ERR_INVALID_CONFIG')
+    expect(error.message).toMatch(/HTTPS?_PROXY/)
+    expect(error.message).toContain(says)
+    expect(sts.requests).toHaveLength(0)
+    expect(proxy.hits).toHaveLength(0)
   })
 
   it('reports the proxy in describe() without its credentials', async () => {
@@ -100,6 +188,7 @@ describe('egress proxies', () => {
     try {
       const creds = await fromWebIdentity(options({}, { dispatcher }))()
       expect(creds.accessKeyId).toBe(DEFAULT_CREDENTIALS.accessKeyId)
+      // A caller's undici dispatcher is used as given, on every Node.
       expect(proxy.hits).toEqual([`CONNECT 127.0.0.1:${sts.port}`])
     } finally {
       await dispatcher.close()

@@ -1,4 +1,9 @@
-import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
+
+// Not an ESM import of node:http: on Node >= 22 that builds the module namespace, which loads
+// undici and tls through http's lazy WebSocket getter (issue 20).
+const http = (): typeof import('node:http') => process.getBuiltinModule('node:http')
+
 import type { AddressInfo } from 'node:net'
 import type { TimerHandle } from '@podcreds/core'
 import { isS3Request } from './aws.js'
@@ -45,7 +50,7 @@ export async function listenLoopback(
   handler: (exchange: Exchange) => Promise<void> | void,
   options: LoopbackOptions = PLAIN_TEXT,
 ): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+  const server = http().createServer((req, res) => {
     void exchangeOf(req, res, options.maxBodyBytes)
       .then((exchange) => {
         if (exchange !== undefined) return handler(exchange)
@@ -140,7 +145,7 @@ function throttled(context: Context, target: Target, exchange: Exchange): void {
 }
 
 function injected(context: Context, target: Target, exchange: Exchange, status: number, code?: string): void {
-  const name = code ?? (target === 'agent' ? (STATUS_CODES[status] ?? 'Error') : codeForStatus(status))
+  const name = code ?? (target === 'agent' ? (http().STATUS_CODES[status] ?? 'Error') : codeForStatus(status))
   const message = `${name}: injected by the podcreds emulator`
   if (target === 'agent') send(exchange.res, status, 'text/plain; charset=utf-8', message)
   else if (target === 'aws' && isS3Request(exchange))

@@ -2,14 +2,29 @@ import type { TemporaryCredentials } from '@podcreds/core'
 import { CredentialsError, protectCredentials, scrub } from '@podcreds/core'
 import { parseXml, text } from './stsXml.js'
 
-/** The parameters of one `AssumeRoleWithWebIdentity` request. */
+/** A managed session policy, as STS's `PolicyDescriptorType`. */
+export interface StsPolicyDescriptor {
+  /** The policy ARN, e.g. `arn:aws:iam::aws:policy/ReadOnlyAccess`. */
+  arn: string
+}
+
+/**
+ * The parameters of one `AssumeRoleWithWebIdentity` request.
+ */
 export interface AssumeRoleParams {
+  /** `RoleArn`: the role to assume. */
   roleArn: string
+  /** `RoleSessionName`. */
   roleSessionName: string
+  /** `WebIdentityToken`: the projected service-account token (a secret). */
   webIdentityToken: string
+  /** `DurationSeconds`, in seconds; STS's default when undefined. */
   durationSeconds: number | undefined
+  /** `Policy`: an inline session policy. */
   policy: string | undefined
-  policyArns: readonly { arn: string }[] | undefined
+  /** `PolicyArns.member.N.arn`: managed session policies. */
+  policyArns: readonly StsPolicyDescriptor[] | undefined
+  /** `ProviderId`: the OAuth 2.0 identity provider. */
   providerId: string | undefined
 }
 
@@ -67,7 +82,9 @@ const NON_RECOVERABLE_CODES: ReadonlySet<string> = new Set([
   'ValidationError',
 ])
 
-/** Whether an STS error code says the token was rejected (worth one re-read of the file). */
+/**
+ * Whether an STS error code says the token was rejected (worth one re-read of the file).
+ */
 export function isInvalidIdentityToken(error: unknown): boolean {
   return (
     error instanceof CredentialsError &&

@@ -18,23 +18,29 @@ const POLICY_ARN = /^arn:aws[a-z-]{0,20}:iam::(?:\d{12}|aws):policy\/[\x21-\x7e]
 /** The pseudo-region of the global STS endpoint, accepted as the AWS SDK accepts it. */
 export const GLOBAL_REGION = 'aws-global'
 
+/** Whether `value` is an IAM role ARN, `arn:<partition>:iam::<12-digit account>:role/<path/name>`. */
 export function isRoleArn(value: string): boolean {
   return value.length <= 2048 && ROLE_ARN.test(value)
 }
 
+/** Whether `value` is a region code (`us-east-1`, `cn-north-1`, …) or `aws-global`. */
 export function isRegion(value: string): boolean {
   return value === GLOBAL_REGION || REGION.test(value)
 }
 
+/** Whether `value` is a valid STS `RoleSessionName`: 2 to 64 characters of `[\w+=,.@-]`. */
 export function isSessionName(value: string): boolean {
   return SESSION_NAME.test(value)
 }
 
+/** Whether `value` is a managed IAM policy ARN. */
 export function isPolicyArn(value: string): boolean {
   return POLICY_ARN.test(value)
 }
 
-/** Whether `value` parses as an absolute `http:` or `https:` URL with a host. */
+/**
+ * Whether `value` parses as an absolute `http:` or `https:` URL with a host.
+ */
 export function parseEndpoint(value: string | URL): URL | undefined {
   let url: URL
   try {

@@ -1,25 +1,11 @@
-import type { Env, HttpRequest, HttpRequestOptions, HttpResponse, HttpTransport } from '@podcreds/core'
-import { CredentialsError, describeUrl, readEnv, systemClock } from '@podcreds/core'
+import type { HttpRequest, HttpRequestOptions, HttpResponse, HttpTransport, ProxyEnv } from '@podcreds/core'
+import { CredentialsError, describeUrl, proxyRefusedError, systemClock } from '@podcreds/core'
 import type { Dispatcher } from 'undici'
 
-// undici costs 110–140 ms to load: it is imported only when a proxy variable is set or a
-// dispatcher is passed (DESIGN "Cold-start budget", issue 7 "Egress proxies").
+// undici costs 110–140 ms to load, and is an optional peer dependency (issue 20): it is imported
+// only for a caller's `dispatcher`, or for a proxy on a runtime whose own agents cannot use one
+// (Node before 22.21/24.5, Deno).
 let undiciModule: Promise<typeof import('undici')> | undefined
-
-/** The proxy settings of an environment; lower case wins, as in curl and undici. */
-export interface ProxyEnv {
-  httpProxy: string
-  httpsProxy: string
-  noProxy: string
-}
-
-export function readProxyEnv(env: Env): ProxyEnv | undefined {
-  const httpProxy = readEnv(env, 'http_proxy') ?? readEnv(env, 'HTTP_PROXY') ?? ''
-  const httpsProxy = readEnv(env, 'https_proxy') ?? readEnv(env, 'HTTPS_PROXY') ?? ''
-  if (httpProxy === '' && httpsProxy === '') return undefined
-  const noProxy = readEnv(env, 'no_proxy') ?? readEnv(env, 'NO_PROXY') ?? ''
-  return { httpProxy, httpsProxy, noProxy }
-}
 
 // One agent per proxy configuration, so keep-alive connections are reused across calls. Idle
 // undici sockets are unref'd and never hold the process open.
@@ -39,7 +25,16 @@ export async function undiciTransport(config: {
   connectTimeoutMs: number
 }): Promise<HttpTransport> {
   undiciModule ??= import('undici')
-  const undici = await undiciModule
+  let undici: typeof import('undici')
+  try {
+    undici = await undiciModule
+  } catch (error) {
+    undiciModule = undefined
+    throw new CredentialsError(
+      `${config.dispatcher === undefined ? `a proxy is set (HTTPS_PROXY / HTTP_PROXY) and Node ${process.versions.node}'s own agents cannot use one` : 'a `dispatcher` was passed'}, so STS requests need the optional peer dependency undici, which is not installed: \`npm install undici@7\` (or use Node.js 22.21+ / 24.5+, whose agents speak HTTP proxies). podcreds will not connect directly instead.`,
+      { code: 'ERR_INVALID_CONFIG', cause: codeOnly((error as { code?: unknown }).code) },
+    )
+  }
   let dispatcher = config.dispatcher
   if (dispatcher === undefined) {
     const proxy = config.proxy ?? { httpProxy: '', httpsProxy: '', noProxy: '' }
@@ -65,7 +60,15 @@ export async function undiciTransport(config: {
     }
   }
   const chosen = dispatcher
-  return (request, options) => send(undici, chosen, request, options)
+  const proxy = config.proxy
+  // The proxy a request goes through, as EnvHttpProxyAgent picks it, to name it in a refusal.
+  const proxyOf = (url: URL): string | undefined =>
+    proxy === undefined
+      ? undefined
+      : url.protocol === 'https:' && proxy.httpsProxy !== ''
+        ? proxy.httpsProxy
+        : proxy.httpProxy
+  return (request, options) => send(undici, chosen, request, options, proxyOf(request.url))
 }
 
 async function send(
@@ -73,6 +76,7 @@ async function send(
   dispatcher: Dispatcher,
   request: HttpRequest,
   options: HttpRequestOptions = {},
+  proxy: string | undefined = undefined,
 ): Promise<HttpResponse> {
   const { url } = request
   const where = describeUrl(url)
@@ -135,6 +139,20 @@ async function send(
     return { status, headers: response.headers, body }
   } catch (error) {
     if (error instanceof CredentialsError) throw error
+    // A proxy that refuses the CONNECT tunnel (407, 403, …): undici says so only in its message.
+    const refused = /^Proxy response \((\d{3})\) !== 200/.exec(String((error as Error | undefined)?.message))
+    if (refused !== null) {
+      const status = Number(refused[1])
+      if (proxy !== undefined) throw proxyRefusedError(where, proxy, status)
+      throw new CredentialsError(
+        `the proxy of the \`dispatcher\` option refused the request with ${status} (request to ${where})`,
+        {
+          code: 'ERR_HTTP_STATUS',
+          retryable: status >= 500,
+          status,
+        },
+      )
+    }
     throw mapError(error, where, { timedOut, timeoutMs, signal, status: undefined, midBody: false })
   } finally {
     clock.clearTimeout(timer)

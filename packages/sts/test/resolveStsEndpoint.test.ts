@@ -1,6 +1,6 @@
 import { CredentialsError } from '@podcreds/core'
-import type { ResolveStsEndpointInput } from '@podcreds/web-identity'
-import { DEFAULT_STS_REGION, fromWebIdentity, resolveStsEndpoint } from '@podcreds/web-identity'
+import type { ResolveStsEndpointInput } from '@podcreds/sts'
+import { DEFAULT_STS_REGION, resolveStsEndpoint } from '@podcreds/sts'
 import { describe, expect, it } from 'vitest'
 
 type Row = [name: string, input: ResolveStsEndpointInput, url: string, source: RegExp]
@@ -191,16 +191,5 @@ describe('resolveStsEndpoint', () => {
     expect(error).toBeInstanceOf(CredentialsError)
     expect((error as CredentialsError).code).toBe('ERR_INVALID_CONFIG')
     expect((error as CredentialsError).message).toContain(name)
-  })
-
-  it('is what fromWebIdentity uses (describe() reports the same URL and source)', async () => {
-    const env = { AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/r', AWS_REGION: 'cn-north-1', ...DUAL }
-    const expected = resolveStsEndpoint({ env })
-    const description = await fromWebIdentity({
-      env: { ...env, AWS_WEB_IDENTITY_TOKEN_FILE: '/token' },
-      readFile: async () => new TextEncoder().encode('opaque-token'),
-    }).describe()
-    expect(description.details.endpoint).toBe(expected.url.href)
-    expect(description.details.endpointSource).toBe(expected.source)
   })
 })

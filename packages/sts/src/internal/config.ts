@@ -2,8 +2,18 @@ import type { Env } from '@podcreds/core'
 import { CredentialsError, readEnv } from '@podcreds/core'
 import { isRegion } from './validate.js'
 
-/** The region from `AWS_REGION`, then `AWS_DEFAULT_REGION`; a malformed one is ERR_INVALID_CONFIG. */
-export function envRegion(env: Env): { region: string; name: string } | undefined {
+/** A region read from the environment. */
+export interface EnvRegion {
+  /** The region code. */
+  region: string
+  /** The variable it came from. */
+  name: string
+}
+
+/**
+ * The region from `AWS_REGION`, then `AWS_DEFAULT_REGION`; a malformed one is ERR_INVALID_CONFIG.
+ */
+export function envRegion(env: Env): EnvRegion | undefined {
   for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
     const value = readEnv(env, name)
     if (value === undefined) continue
@@ -28,7 +38,9 @@ export function readBoolean(env: Env, name: string): boolean | undefined {
   })
 }
 
-/** A configuration value, quoted and capped: not a secret, but it may be long or odd. */
+/**
+ * A configuration value, quoted and capped: not a secret, but it may be long or odd.
+ */
 export function quote(value: string): string {
   return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value)
 }
