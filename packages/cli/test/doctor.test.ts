@@ -5,6 +5,8 @@
 // text rendering of the same list. Every run is bounded by a deadline (doctor never hangs), and no
 // run prints a secret (canaries in the environment, in a fake agent's answer, the token files).
 
+import { execFileSync } from 'node:child_process'
+import { existsSync, statSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import type { Server } from 'node:http'
 import { createServer } from 'node:http'
@@ -177,6 +179,20 @@ const SITUATIONS: Situation[] = [
     code: 1,
     problems: [
       { check: 'token', severity: 'error', message: /ERR_TOKEN_FILE/, fix: /projected volume mount/ },
+    ],
+    wrongFixes: [TRUST_FIX],
+    requests: { agent: 0, sts: 0 },
+  },
+  {
+    name: 'a token file that is a named pipe nobody writes: a finding, not a hang',
+    env: async () => {
+      const fifo = join(dir.dir, 'token-fifo')
+      if (!existsSync(fifo)) execFileSync('mkfifo', [fifo])
+      return { ...emulator.irsaEnv, AWS_WEB_IDENTITY_TOKEN_FILE: fifo }
+    },
+    code: 1,
+    problems: [
+      { check: 'token', severity: 'error', message: /not a regular file/, fix: /projected volume mount/ },
     ],
     wrongFixes: [TRUST_FIX],
     requests: { agent: 0, sts: 0 },
@@ -567,8 +583,8 @@ async function secretsOf(env: Record<string, string | undefined>): Promise<strin
     'AZURE_FEDERATED_TOKEN_FILE',
   ]) {
     const file = env[name]
-    if (file === undefined) continue
-    const token = await readFile(file, 'utf8').catch(() => '')
+    if (file === undefined || !statSync(file, { throwIfNoEntry: false })?.isFile()) continue
+    const token = await readFile(file, 'utf8')
     const signature = token.trim().split('.')[2]
     if (signature !== undefined && signature.length > 16) secrets.push(token.trim(), signature)
   }

@@ -44,5 +44,10 @@ export async function doctor(args: string[], io: Io): Promise<number> {
   const failed = report.findings.some((finding) => finding.severity === 'error')
   if (values.json) printJson(io, reportJson(report))
   else renderDoctor(report, io)
+  // Every probe is bounded, but what a probe left behind may not be: a socket a hung endpoint
+  // never closes, a read of a file that never ends. The report is out (stdout is synchronous for
+  // files and pipes on Linux), so once nothing else of ours runs, the process may not wait for
+  // those. The timer is unref'd: it fires only if something else holds the process open.
+  if (io.stdout === process.stdout) setTimeout(() => process.exit(), 1_000).unref()
   return failed ? 1 : 0
 }

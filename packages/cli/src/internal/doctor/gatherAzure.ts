@@ -2,6 +2,7 @@ import type { Env } from '@podcreds/core'
 import { isCredentialsError, readEnv } from '@podcreds/core'
 import type { AzureFact } from './DoctorFacts.js'
 import { PROBE_BUDGET_MS, PROBE_TIMEOUT_MS } from './probeBudget.js'
+import { readRegularFile } from './readRegularFile.js'
 import { withDeadline } from './withDeadline.js'
 
 /** The variables the azure-workload-identity webhook injects (issue #12). */
@@ -17,7 +18,12 @@ export async function gatherAzure(env: Env): Promise<AzureFact | undefined> {
   if (!AZURE_VARS.some((name) => readEnv(env, name) !== undefined)) return undefined
   const missing = AZURE_VARS.filter((name) => readEnv(env, name) === undefined)
   const { workloadIdentityCredential } = await import('@podcreds/azure')
-  const credential = workloadIdentityCredential({ env, timeoutMs: PROBE_TIMEOUT_MS, maxAttempts: 1 })
+  const credential = workloadIdentityCredential({
+    env,
+    timeoutMs: PROBE_TIMEOUT_MS,
+    maxAttempts: 1,
+    readFile: readRegularFile,
+  })
   try {
     let description: Awaited<ReturnType<typeof credential.describe>>
     try {

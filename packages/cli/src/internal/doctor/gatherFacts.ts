@@ -7,6 +7,7 @@ import { gatherAzure } from './gatherAzure.js'
 import { PROBE_BUDGET_MS } from './probeBudget.js'
 import { readPod } from './readPod.js'
 import { readProfile } from './readProfile.js'
+import { readRegularFile } from './readRegularFile.js'
 import { withDeadline } from './withDeadline.js'
 
 // Variables worth showing. Secret ones are shown as set/unset only.
@@ -85,7 +86,12 @@ async function readTokenFact(
   now: number,
 ): Promise<TokenFact> {
   try {
-    return { purpose, variable, file, info: inspectToken(await readToken(file), { now }) }
+    return {
+      purpose,
+      variable,
+      file,
+      info: inspectToken(await readToken(file, { readFile: readRegularFile }), { now }),
+    }
   } catch (error) {
     return {
       purpose,
@@ -107,8 +113,8 @@ async function walkChain(env: DoctorOptions['env']): Promise<ChainFact> {
     const walked = await withDeadline(
       explain({
         env,
-        container: { maxAttempts: 1, timeoutMs: 2_000, connectTimeoutMs: 1_000 },
-        webIdentity: { maxAttempts: 1, timeoutMs: 3_000, connectTimeoutMs: 1_000 },
+        container: { maxAttempts: 1, timeoutMs: 2_000, connectTimeoutMs: 1_000, readFile: readRegularFile },
+        webIdentity: { maxAttempts: 1, timeoutMs: 3_000, connectTimeoutMs: 1_000, readFile: readRegularFile },
       }),
       PROBE_BUDGET_MS,
     )

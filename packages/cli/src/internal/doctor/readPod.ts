@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Env } from '@podcreds/core'
 import { readEnv, scrub } from '@podcreds/core'
 import { inspectToken, readToken } from '@podcreds/token'
 import type { PodFact, TokenFact } from './DoctorFacts.js'
+import { readRegularFile } from './readRegularFile.js'
 
 /** Where kubelet mounts the service account's own token and namespace in every pod (unless automount is off). */
 export const DEFAULT_SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
@@ -40,7 +40,9 @@ export async function readPod(
   }
   const pod: PodFact = { inCluster: true }
   try {
-    const account = inspectToken(await readToken(join(dir, 'token')), { now }).serviceAccount
+    const account = inspectToken(await readToken(join(dir, 'token'), { readFile: readRegularFile }), {
+      now,
+    }).serviceAccount
     if (account !== undefined) {
       pod.namespace = printable(account.namespace)
       pod.serviceAccount = printable(account.name)
@@ -51,7 +53,9 @@ export async function readPod(
     // No token there (automountServiceAccountToken: false) or not one we can decode: try the namespace file.
   }
   try {
-    const namespace = (await readFile(join(dir, 'namespace'), 'utf8')).trim()
+    const namespace = Buffer.from(await readRegularFile(join(dir, 'namespace'), 254))
+      .toString('utf8')
+      .trim()
     if (namespace !== '') {
       pod.namespace = printable(namespace)
       pod.source = join(dir, 'namespace')

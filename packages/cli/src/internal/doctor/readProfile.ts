@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Env } from '@podcreds/core'
 import { readEnv } from '@podcreds/core'
 import type { ProfileFact } from './DoctorFacts.js'
+import { readRegularFile } from './readRegularFile.js'
 
 // Shared files are small; a bigger one is not a profile file, and reading it all would cost.
 const MAX_PROFILE_FILE_BYTES = 1024 * 1024
@@ -26,7 +26,7 @@ export async function readProfile(env: Env, name: string): Promise<ProfileFact> 
   for (const [file, sections] of wanted) {
     let text: string
     try {
-      const buffer = await readFile(file)
+      const buffer = Buffer.from(await readRegularFile(file, MAX_PROFILE_FILE_BYTES + 1))
       if (buffer.length > MAX_PROFILE_FILE_BYTES) {
         fact.unreadable.push(file)
         continue
