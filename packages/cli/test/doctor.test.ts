@@ -552,6 +552,9 @@ const SITUATIONS: Situation[] = [
 
 /** Runs doctor with `env` only (plus an isolated HOME), bounded: a hang fails the test, not the suite. */
 function doctor(args: string[], env: Record<string, string | undefined>): Promise<RunResult> {
+  // Never this machine's own service-account folder: an empty one unless the row names one.
+  if (!args.includes('--service-account-dir'))
+    args = [...args, '--service-account-dir', join(dir.dir, 'none')]
   return runCli(
     ['doctor', ...args],
     {
