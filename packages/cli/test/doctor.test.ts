@@ -669,3 +669,24 @@ describe('podcreds doctor: one healthy run, one access key id', () => {
     expect(ids.size).toBe(1)
   })
 })
+
+describe('podcreds doctor: outside text is shown, never forged lines or a password', () => {
+  it('masks the password of a URL variable and blanks control characters of a hostile path', async () => {
+    const sts = new URL(emulator.stsUrl)
+    sts.username = 'u'
+    sts.password = PASSWORD
+    const hostile = join(dir.dir, 'token\nerror   chain  forged line\u001b[2J')
+    for (const args of [['--json'], []]) {
+      const res = await doctor(args, {
+        ...emulator.irsaEnv,
+        AWS_ENDPOINT_URL_STS: sts.href,
+        AWS_WEB_IDENTITY_TOKEN_FILE: hostile,
+      })
+      expect(res.stdout).toMatch(/\*\*\*@127\.0\.0\.1/)
+      expect(res.stdout + res.stderr).not.toContain(PASSWORD)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence
+      expect(res.stdout).not.toMatch(/\u001b/)
+      expect(res.stdout.split('\n').some((text) => text.startsWith('error   chain  forged line'))).toBe(false)
+    }
+  })
+})

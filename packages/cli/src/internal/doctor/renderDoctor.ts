@@ -1,3 +1,4 @@
+import { scrub } from '@podcreds/core'
 import type { Io } from '../output.js'
 import { line, pairs, style } from '../output.js'
 import type { DoctorReport } from './runDoctor.js'
@@ -26,12 +27,12 @@ export function renderDoctor({ facts, findings }: DoctorReport, io: Io): void {
             : link.status === 'skipped'
               ? s.dim('skipped    ')
               : s.dim('not reached')
-      out(`  ${mark} ${link.name.padEnd(12)} ${link.reason}`)
+      out(`  ${mark} ${link.name.padEnd(12)} ${scrub(link.reason, [], 2_000)}`)
     }
   }
   for (const token of tokenSections(facts)) {
     out()
-    out(s.bold(`token (${token.purpose}) ${token.file}`))
+    out(s.bold(`token (${token.purpose}) ${scrub(token.file, [], 512)}`))
     out(
       token.claims === undefined
         ? `  ${s.red(token.error ?? 'unreadable')}`

@@ -41,7 +41,7 @@ export async function runDoctor(
   for (const check of checks) {
     try {
       const ran = await withDeadline(Promise.resolve(check.run(facts)), PROBE_BUDGET_MS)
-      if (ran.done) findings.push(...ran.value)
+      if (ran.done) findings.push(...ran.value.map(printableFinding))
       else {
         findings.push({
           check: check.name,
@@ -60,4 +60,17 @@ export async function runDoctor(
     }
   }
   return { facts, findings }
+}
+
+// Findings quote outside text — file paths and URLs from the environment, token claims, server
+// answers — and go to terminals and log lines: no control characters (no forged lines, no
+// escape sequences), whatever a check forgot.
+function printableFinding(finding: Finding): Finding {
+  const out: Finding = {
+    check: finding.check,
+    severity: finding.severity,
+    message: scrub(finding.message, [], 2_000),
+  }
+  if (finding.fix !== undefined) out.fix = scrub(finding.fix, [], 2_000)
+  return out
 }

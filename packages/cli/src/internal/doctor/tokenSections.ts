@@ -1,3 +1,4 @@
+import { scrub } from '@podcreds/core'
 import { tokenSummary } from '../tokenReport.js'
 import type { DoctorFacts } from './DoctorFacts.js'
 
@@ -13,11 +14,15 @@ export interface TokenSummaryOrError {
 /** The token files of the facts, for display. */
 export function tokenSections(facts: DoctorFacts): TokenSummaryOrError[] {
   return facts.tokens.map((token) => {
-    const base = { purpose: token.purpose, variable: token.variable, file: token.file }
+    const base = { purpose: token.purpose, variable: token.variable, file: scrub(token.file, [], 512) }
     if (token.info !== undefined) return { ...base, claims: tokenSummary(token.info, facts.now) }
     return {
       ...base,
-      error: `${token.error?.message ?? 'unreadable'} [${token.error?.code ?? 'ERR_TOKEN_FILE'}]`,
+      error: scrub(
+        `${token.error?.message ?? 'unreadable'} [${token.error?.code ?? 'ERR_TOKEN_FILE'}]`,
+        [],
+        1_000,
+      ),
     }
   })
 }
