@@ -13,9 +13,11 @@
 //   - `cjs-resolves-to-esm` under `node16-cjs`: a CommonJS caller resolves our ESM entry. On
 //     Node >= 20.19 (our `engines` floor) `require(esm)` loads it without flags, and
 //     test/packaging.test.ts proves it by require()-ing every packed package from a .cjs script.
-//   - `no-resolution` under `node10`: TypeScript's legacy `moduleResolution: node10` ignores
-//     `exports`, and we deliberately ship no top-level `main`/`types`/`typesVersions` (STYLE.md
-//     "Habits to avoid"). Such projects must use `node16`/`nodenext`/`bundler`.
+//   - `no-resolution` under `node10`, for subpath entries only (`@podcreds/refresh/shared`,
+//     `@podcreds/token/read`): TypeScript's legacy `moduleResolution: node10` ignores `exports`.
+//     The root entry resolves there too, through a top-level `types` (issue 20: a new user's
+//     node10 project found no types); subpaths would need `typesVersions`, which we do not ship
+//     (STYLE.md "Habits to avoid"): such projects use `node16`/`nodenext`/`bundler` for them.
 // This is the same as attw's `--profile esm-only` except that esm-only ignores *every* problem of
 // those two resolution modes; we accept only these two kinds and fail on any other.
 import { execFile } from 'node:child_process'
@@ -34,7 +36,7 @@ const run = promisify(execFile)
 
 const ACCEPTED_ATTW = [
   { kind: 'CJSResolvesToESM', resolutionKind: 'node16-cjs' },
-  { kind: 'NoResolution', resolutionKind: 'node10' },
+  { kind: 'NoResolution', resolutionKind: 'node10', subpathsOnly: true },
 ]
 
 /** @returns {Promise<{ name: string, dir: string, manifest: Record<string, any> }[]>} */
@@ -76,7 +78,12 @@ async function packAll(packages, destination) {
 }
 
 function isAccepted(problem) {
-  return ACCEPTED_ATTW.some((a) => a.kind === problem.kind && a.resolutionKind === problem.resolutionKind)
+  return ACCEPTED_ATTW.some(
+    (a) =>
+      a.kind === problem.kind &&
+      a.resolutionKind === problem.resolutionKind &&
+      !(a.subpathsOnly && problem.entrypoint === '.'),
+  )
 }
 
 function describeProblem(problem) {
@@ -122,6 +129,14 @@ async function main() {
         continue
       }
       const data = await readFile(tarballPath)
+      // Apache-2.0, as package.json says: the license text ships in every tarball (issue 20). pnpm
+      // pack copies the root LICENSE into a package that has none, so there is one copy in git.
+      const listing = (await run('tar', ['-tzf', tarballPath])).stdout.split('\n')
+      if (!listing.includes('package/LICENSE')) {
+        details.push(`  ${pkg.name}: the tarball has no LICENSE file`)
+        rows.push({ name: pkg.name, publint: 'no LICENSE', attw: '-', ok: false })
+        continue
+      }
 
       const lint = await publint({
         pack: { tarball: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) },

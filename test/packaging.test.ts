@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { nodeAgentsSupportProxyEnv } from '@podcreds/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PackedPackage } from './fixtures/scratchLockfile.js'
 import { scratchProject } from './fixtures/scratchLockfile.js'
@@ -70,6 +71,7 @@ async function node(args: string[], cwd: string): Promise<{ stdout: string; stde
 let scratch: string
 let withoutPeer: string
 let othersWithoutPeer: string
+let proxiedWithoutUndici: { code?: string; message?: string }
 let packages: PublicPackage[]
 let entries: string[]
 const packedFiles = new Map<string, string[]>()
@@ -165,6 +167,19 @@ beforeAll(async () => {
     ({ stdout, stderr }) => `${stdout}${stderr}`,
     (error: { stderr?: string }) => error.stderr ?? '',
   )
+  // undici is an optional peer of @podcreds/sts (issue 20), needed only for a proxy on a Node
+  // whose own agents cannot use one (before 22.21/24.5), or for a caller's dispatcher. An STS
+  // call with a proxy set, in an install without undici; the proxy and STS ports are closed.
+  await writeFile(join(app, 'token'), 'opaque-token-for-the-packaging-test\n')
+  await writeFile(
+    join(app, 'proxied.mjs'),
+    `import { fromWebIdentity } from '@podcreds/web-identity'
+const provider = fromWebIdentity({ roleArn: 'arn:aws:iam::123456789012:role/app', tokenFile: 'token', endpoint: 'http://127.0.0.1:9', maxAttempts: 1, env: { HTTP_PROXY: 'http://127.0.0.1:9' } })
+const error = await provider().then(() => ({}), (e) => e)
+process.stdout.write(JSON.stringify({ code: error.code, message: error.message }))
+`,
+  )
+  proxiedWithoutUndici = JSON.parse((await node(['proxied.mjs'], app)).stdout) as typeof proxiedWithoutUndici
   await symlink(
     realpathSync(join(root, 'packages', 'refresh', 'node_modules', 'lru-cache')),
     join(app, 'node_modules', 'lru-cache'),
@@ -195,10 +210,13 @@ describe('packed packages', () => {
     }
   })
 
-  it('carries no workspace: ranges in the published manifests', async () => {
+  it('carries no workspace: ranges in the published manifests, and the Apache-2.0 LICENSE', async () => {
     for (const p of packages) {
-      const text = await readFile(join(app(), 'node_modules', ...p.name.split('/'), 'package.json'), 'utf8')
+      const installed = join(app(), 'node_modules', ...p.name.split('/'))
+      const text = await readFile(join(installed, 'package.json'), 'utf8')
       expect(text, p.name).not.toContain('workspace:')
+      // pnpm pack copies the repository's LICENSE into each tarball (scripts/gates.mjs checks it too).
+      expect(await readFile(join(installed, 'LICENSE'), 'utf8'), p.name).toContain('Apache License')
     }
   })
 
@@ -206,6 +224,18 @@ describe('packed packages', () => {
     expect(withoutPeer).toMatch(/ERR_MODULE_NOT_FOUND/)
     expect(withoutPeer).toMatch(/Cannot find package 'lru-cache'/)
     expect(othersWithoutPeer).toBe('all loaded')
+  })
+
+  it('a proxy without undici: Node 22.21+/24.5+ use their own agents; an older Node names the missing peer', () => {
+    if (nodeAgentsSupportProxyEnv()) {
+      // Through Node's agent to the (closed) proxy port: a network error, not a missing package.
+      expect(proxiedWithoutUndici.code).toBe('ERR_NETWORK')
+      expect(proxiedWithoutUndici.message).toContain('through the proxy http://127.0.0.1:9')
+    } else {
+      expect(proxiedWithoutUndici.code).toBe('ERR_INVALID_CONFIG')
+      expect(proxiedWithoutUndici.message).toContain('optional peer dependency undici, which is not installed')
+      expect(proxiedWithoutUndici.message).toContain('npm install undici@7')
+    }
   })
 
   it('require()s every public package from CommonJS on this Node (require(esm))', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { startBenchEmulator } from '../lib/emulator-env.mjs'
 import { footprint } from '../lib/footprint.mjs'
+import { cachedNode, NODES } from '../../scripts/lib/runtimes.mjs'
 import { BENCH_DIR, emit, median, OUT_DIR, row, runNode, scenarioArgs } from '../lib/util.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -84,6 +85,77 @@ function loadedModules() {
     bytes += statSync(file).size
   }
   return { packages: [...packages].sort(), files: count, bytes }
+}
+
+/**
+ * Import and first resolve on each other Node major of the test matrix that is installed
+ * (scripts/lib/runtimes.mjs; `pnpm test:runtimes` installs them), ours beside the SDK's in
+ * alternating fresh processes (issue 20: the cold start is paid on every Node users run).
+ */
+async function otherNodes(podEnv, runs) {
+  const out = []
+  for (const { version } of [...NODES].sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true }))) {
+    const node = cachedNode(version)
+    if (node === undefined) {
+      out.push(row(SCENARIO, `Node ${version}: import + first resolve`, { ours: 'missing', sdk: 'missing', note: 'not installed: run `pnpm test:runtimes` once' }))
+      continue
+    }
+    const results = { ours: [], sdk: [] }
+    for (let i = 0; i < runs; i++) {
+      for (const side of i % 2 === 0 ? ['sdk', 'ours'] : ['ours', 'sdk']) {
+        results[side].push(await runNode(SELF, ['--worker', side], { env: podEnv, node }))
+      }
+    }
+    const m = (side, k) => median(results[side].map((r) => r[k]))
+    out.push(
+      row(SCENARIO, `Node ${version}: import time`, {
+        ours: m('ours', 'importMs'),
+        sdk: m('sdk', 'importMs'),
+        unit: 'ms',
+        goal: '≤ 1/3 of SDK',
+        met: m('ours', 'importMs') * 3 <= m('sdk', 'importMs'),
+        note: `${runs} runs each, fresh processes`,
+      }),
+      row(SCENARIO, `Node ${version}: first resolve on the loopback agent`, {
+        ours: m('ours', 'resolveMs'),
+        sdk: m('sdk', 'resolveMs'),
+        unit: 'ms',
+        goal: 'informational',
+        note: 'Node\'s first HTTP request is most of both (see the floor row for the machine\'s Node)',
+      }),
+    )
+  }
+  return out
+}
+
+/**
+ * What podcreds adds to an app that already has an AWS SDK client (every app that uses us has
+ * one, and its tree holds the SDK's own credential chain): the packages and bytes of
+ * `@aws-sdk/client-s3` plus ours, minus `@aws-sdk/client-s3` alone (issue 20; goal ≤ 1 MB).
+ */
+function footprintInAnApp() {
+  const app = footprint('@aws-sdk/client-s3', BENCH_DIR)
+  const out = []
+  for (const [ours, sdk, label] of [
+    ['@podcreds/chain', '@aws-sdk/credential-provider-node', 'default chain'],
+    [['@podcreds/container', '@podcreds/refresh'], '@aws-sdk/credential-provider-http', 'Pod Identity only'],
+  ]) {
+    const withOurs = footprint(['@aws-sdk/client-s3', ours].flat(), BENCH_DIR)
+    const withSdk = footprint(['@aws-sdk/client-s3', sdk], BENCH_DIR)
+    const added = withOurs.list.filter((id) => !app.list.includes(id))
+    const addedBytes = withOurs.bytes - app.bytes
+    out.push(
+      row(SCENARIO, `added to an app with @aws-sdk/client-s3, ${label}: bytes`, {
+        ours: addedBytes / 1e6,
+        sdk: (withSdk.bytes - app.bytes) / 1e6,
+        unit: 'MB',
+        goal: '≤ 1 MB added',
+        met: addedBytes <= 1e6,
+        note: `app alone ${(app.bytes / 1e6).toFixed(1)} MB, ${app.packages} packages; ours adds ${added.length} packages: ${added.join(', ')}`,
+      }),
+    )
+  }
+  return out
 }
 
 const args = scenarioArgs()
@@ -194,10 +266,12 @@ if (args.worker) {
           )
         }
       }
+      rows.push(...(await otherNodes(podEnv, args.quick ? 2 : 5)))
     } finally {
       await emulator.close()
     }
   }
+  rows.push(...footprintInAnApp())
   for (const [ours, sdk, label] of [
     ['@podcreds/chain', '@aws-sdk/credential-provider-node', 'default chain'],
     ['@podcreds/web-identity', '@aws-sdk/credential-provider-web-identity', 'web identity'],

@@ -112,6 +112,7 @@ describe('@podcreds/chain in a fresh process (built dist)', () => {
         'container/dist/index.js',
         'core/dist/index.js',
         'refresh/dist/index.js',
+        'sts/dist/index.js',
         'token/dist/read.js',
         'web-identity/dist/index.js',
       ].sort(),

@@ -27,7 +27,7 @@ import {
   validateSignal,
   validateString,
 } from '@podcreds/core'
-import type { StsEndpoint } from '@podcreds/sts'
+import type { StsEndpoint, UndiciDispatcher } from '@podcreds/sts'
 import {
   DEFAULT_STS_CONNECT_TIMEOUT_MS,
   DEFAULT_STS_MAX_ATTEMPTS,
@@ -49,7 +49,6 @@ import {
 import type { TokenClaims } from '@podcreds/token'
 import type { ReadFile } from '@podcreds/token/read'
 import { readToken } from '@podcreds/token/read'
-import type { Dispatcher } from 'undici'
 
 /** A managed session policy, as STS's `PolicyDescriptorType`. */
 export interface PolicyDescriptor {
@@ -107,18 +106,20 @@ export interface FromWebIdentityOptions {
   /** Jitter source. @defaultValue systemRandom */
   random?: Random
   /**
-   * An undici dispatcher (e.g. a `ProxyAgent`) to send STS requests through. When absent and
-   * `HTTPS_PROXY`/`HTTP_PROXY` (any case) is set, undici's `EnvHttpProxyAgent` is used with
-   * `NO_PROXY`. undici is imported only then.
+   * An undici dispatcher (e.g. a `ProxyAgent`) to send STS requests through (undici is an
+   * optional peer dependency: install it to use this). Without it, `HTTPS_PROXY`/`HTTP_PROXY`
+   * (any case) and `NO_PROXY` are honoured by Node's own agents on Node 22.21+/24.5+, and by
+   * undici's `EnvHttpProxyAgent` on an older Node or Deno (then undici must be installed); on Bun
+   * a proxy is refused with `ERR_INVALID_CONFIG` rather than bypassed.
    */
-  dispatcher?: Dispatcher
+  dispatcher?: UndiciDispatcher
   /** Structured logger; never receives a secret. */
   logger?: Logger
   /** Aborts calls with `ERR_ABORTED`. */
   signal?: AbortSignal
   /**
    * The HTTP seam. Takes precedence over `dispatcher` and proxy variables.
-   * @defaultValue core's `httpRequest`, or an undici transport when a proxy or dispatcher is set
+   * @defaultValue core's `httpRequest` (through Node's own proxy-aware agents when a proxy is set, on Node 22.21+/24.5+), or an undici transport for a `dispatcher` or a proxy on an older Node
    */
   transport?: HttpTransport
   /** The file-reading seam for the token file. @defaultValue `fs.promises.readFile` */

@@ -62,18 +62,20 @@ const has = (modules: string[], pkg: string): boolean =>
   modules.some((entry) => entry.includes(`/node_modules/${pkg}/`) || entry.includes(`/${pkg}@`))
 
 describe('import graph', () => {
-  it('importing @podcreds/web-identity loads neither fast-xml-parser nor undici', async () => {
+  it('importing @podcreds/web-identity loads neither an XML parser nor undici', async () => {
     const modules = await loaded('import', 'import')
     expect(modules.some((entry) => entry.includes('web-identity/dist/index.js'))).toBe(true)
+    expect(has(modules, '@aws-sdk/xml-builder')).toBe(false)
     expect(has(modules, 'fast-xml-parser')).toBe(false)
     expect(has(modules, 'undici')).toBe(false)
     // The token file is read through @podcreds/token/read; the decoder (jose) loads on first call.
     expect(has(modules, 'jose')).toBe(false)
   })
 
-  it('the first STS call loads fast-xml-parser; undici only with a proxy on a Node whose agents cannot proxy', async () => {
+  it("the first STS call loads the AWS SDK's XML parser (never fast-xml-parser); undici only with a proxy on a Node whose agents cannot proxy", async () => {
     const direct = await loaded('call', 'call')
-    expect(has(direct, 'fast-xml-parser')).toBe(true)
+    expect(has(direct, '@aws-sdk/xml-builder')).toBe(true)
+    expect(has(direct, 'fast-xml-parser')).toBe(false)
     expect(has(direct, 'undici')).toBe(false)
 
     const proxied = await loaded('proxied', 'call', {

@@ -7,8 +7,18 @@ import {
   readProxyEnv,
   validateProxyEnv,
 } from '@podcreds/core'
-import type { Dispatcher } from 'undici'
+import type { Dispatcher } from './undiciTransport.js'
 import { undiciTransport } from './undiciTransport.js'
+
+/**
+ * An undici `Dispatcher` (`Agent`, `ProxyAgent`, `EnvHttpProxyAgent`, …), typed by the one method
+ * podcreds relies on: undici is an optional peer dependency (issue 20), so our declarations must
+ * not need its types (a project with `skipLibCheck: false` and no undici would fail to compile).
+ */
+export interface UndiciDispatcher {
+  /** undici's `Dispatcher#dispatch`. */
+  dispatch(options: unknown, handler: unknown): boolean
+}
 
 /**
  * How an STS request is sent: the caller's seams and the environment's proxy variables.
@@ -17,7 +27,7 @@ export interface StsTransportOptions {
   /** The HTTP seam; beats `dispatcher` and the proxy variables. */
   transport?: HttpTransport | undefined
   /** An undici dispatcher (e.g. a `ProxyAgent`). */
-  dispatcher?: Dispatcher | undefined
+  dispatcher?: UndiciDispatcher | undefined
   /** Until the connection is up, in milliseconds (the proxy agent's connect timeout). */
   connectTimeoutMs: number
 }
@@ -54,7 +64,8 @@ export async function stsTransport(
   if (options.dispatcher !== undefined) {
     if (proxyRoute() === 'none') throw cannotProxy('a `dispatcher` was passed', 'undici dispatchers')
     const transport = await undiciTransport({
-      dispatcher: options.dispatcher,
+      // The caller passed an undici Dispatcher; our declared type names only the method we need.
+      dispatcher: options.dispatcher as unknown as Dispatcher,
       proxy: undefined,
       connectTimeoutMs: options.connectTimeoutMs,
     })
@@ -72,7 +83,7 @@ export async function stsTransport(
       via: 'proxy variables (Node agent)',
     }
   }
-  if (route === 'none') throw cannotProxy(`${describeProxySettings(proxy)} is set`, 'HTTP proxies')
+  if (route === 'none') throw cannotProxy(describeProxySettings(proxy), 'HTTP proxies')
   const transport = await undiciTransport({
     dispatcher: undefined,
     proxy,
@@ -86,12 +97,12 @@ function describeProxySettings(proxy: ProxyEnv): string {
     ...(proxy.httpsProxy === '' ? [] : [`HTTPS_PROXY (${describeProxy(proxy.httpsProxy)})`]),
     ...(proxy.httpProxy === '' ? [] : [`HTTP_PROXY (${describeProxy(proxy.httpProxy)})`]),
   ]
-  return set.join(' and ')
+  return `${set.join(' and ')} ${set.length > 1 ? 'are' : 'is'} set`
 }
 
 function cannotProxy(what: string, feature: string): CredentialsError {
   return new CredentialsError(
-    `${what}, but on Bun ${process.versions.bun} podcreds cannot send STS requests through ${feature} (Bun's http agents and its built-in undici ignore them), and it will not connect directly instead: run under Node.js 22.21+ or 24.5+, or pass a \`transport\``,
+    `${what}, but on Bun ${process.versions.bun} podcreds cannot send STS requests through ${feature} (Bun's http agents and its built-in undici ignore them), and it will not connect directly instead: run under Node.js 22.21+ or 24.5+, or pass a \`transport\` option that speaks to the proxy`,
     { code: 'ERR_INVALID_CONFIG' },
   )
 }

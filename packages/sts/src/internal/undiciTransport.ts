@@ -2,6 +2,8 @@ import type { HttpRequest, HttpRequestOptions, HttpResponse, HttpTransport, Prox
 import { CredentialsError, describeUrl, proxyRefusedError, systemClock } from '@podcreds/core'
 import type { Dispatcher } from 'undici'
 
+export type { Dispatcher }
+
 // undici costs 110–140 ms to load, and is an optional peer dependency (issue 20): it is imported
 // only for a caller's `dispatcher`, or for a proxy on a runtime whose own agents cannot use one
 // (Node before 22.21/24.5, Deno).
