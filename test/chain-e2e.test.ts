@@ -146,7 +146,8 @@ describe('defaultChain() with real AWS SDK clients against the emulator', () => 
   it('picks up credentials rotated by refresh without restarting the client', async () => {
     // Below the SDK client's own 5-minute memo threshold, so the client asks our provider on
     // every request and sees what the engine holds now.
-    const em = await emulator({ credentialLifetimeMs: 4 * 60_000 })
+    // Fresh keys per agent call: the real agent would answer the same set until its renewal.
+    const em = await emulator({ credentialLifetimeMs: 4 * 60_000, agent: { cache: false } })
     const credentials = provider(defaultChain({ env: em.env, sdkFallback: false }))
     const s3 = s3Client(em, credentials)
     const keys = recordSigningKeys(s3)
@@ -225,7 +226,8 @@ describe('credentialsPlugin() with a real S3Client', () => {
   })
 
   it('does not resend a streamed body (already consumed), but still invalidates the rejected key', async () => {
-    const em = await emulator()
+    // Fresh keys per agent call, so "the next call gets fresh credentials" shows the invalidation.
+    const em = await emulator({ agent: { cache: false } })
     const credentials = provider(defaultChain({ env: em.env, sdkFallback: false }))
     const s3 = s3Client(em, credentials)
     s3.middlewareStack.use(credentialsPlugin(credentials))

@@ -11,7 +11,12 @@ import { join } from 'node:path'
 import { format, inspect } from 'node:util'
 import { workloadIdentityCredential } from '@podcreds/azure'
 import { chain, defaultChain, explain, fromEnv } from '@podcreds/chain'
-import { checkEndpoint, fromContainer } from '@podcreds/container'
+import {
+  checkEndpoint,
+  checkInstanceMetadata,
+  fromContainer,
+  fromInstanceMetadata,
+} from '@podcreds/container'
 import { CredentialsError, redactCredentials } from '@podcreds/core'
 import { startEmulator } from '@podcreds/emulator'
 import { refreshing } from '@podcreds/refresh'
@@ -81,6 +86,11 @@ const expectCapturedClean = (): void => {
 }
 
 let agent: Recorder
+// Issue 17: a hostile IMDS. It hands out the node's credentials (the canaries), and in its other
+// modes answers garbage, echoes its session token (itself a canary), redirects, or is huge.
+let imds: Recorder
+let imdsMode: 'ok' | 'garbage' | 'echo' | 'redirect' | 'huge' = 'ok'
+const IMDS_TOKEN = `IMDS${CANARY_PASSWORD}`
 let sts: Recorder
 let files: Awaited<ReturnType<typeof tempDir>>
 let tokenFile: string
@@ -122,6 +132,26 @@ beforeAll(async () => {
         return void res.writeHead(404).end(`no association ${echo}`)
     }
   })
+  imds = await startRecorder((req, res: ServerResponse) => {
+    const echo = `token=${req.headers['x-aws-ec2-metadata-token']}`
+    if (req.url === '/latest/api/token') return void res.writeHead(200).end(IMDS_TOKEN)
+    if (req.url === '/latest/meta-data/iam/security-credentials/')
+      return void res.writeHead(200).end('node-role')
+    switch (imdsMode) {
+      case 'ok':
+        return void res.writeHead(200).end(agentBody({ Code: 'Success', Type: 'AWS-HMAC' }))
+      case 'garbage':
+        return void res.writeHead(200).end(`${agentBody().slice(0, -5)} ${echo}`)
+      case 'echo':
+        return void res.writeHead(500).end(`internal error ${echo} ${agentBody()}`)
+      case 'redirect':
+        return void res
+          .writeHead(301, { location: `http://u:${CANARY_PASSWORD}@169.254.169.254/?${echo}` })
+          .end(echo)
+      case 'huge':
+        return void res.writeHead(200).end(`${agentBody()}${' '.repeat(70_000)}`)
+    }
+  })
   sts = await startRecorder((_req, res: ServerResponse, body) => {
     const role = new URLSearchParams(body).get('RoleArn') ?? ''
     const token = new URLSearchParams(body).get('WebIdentityToken') ?? ''
@@ -142,6 +172,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const name of CHANNELS) unsubscribe(name, onChannel)
   await agent.close()
+  await imds.close()
   await sts.close()
   await files.cleanup()
 })
@@ -318,6 +349,29 @@ describe('library paths', () => {
     expectCapturedClean()
   })
 
+  it('imds (issue 17): node credentials, garbage, an echoed token, a redirect, a huge body: never a secret', async () => {
+    const env = { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.origin }
+    try {
+      for (const mode of ['ok', 'garbage', 'echo', 'redirect', 'huge'] as const) {
+        imdsMode = mode
+        const provider = fromInstanceMetadata({ env, logger: log.logger })
+        const result = await provider().catch((e: unknown) => e)
+        if (result instanceof Error) captureError(`imds ${mode}`, result)
+        else capture(`imds ${mode} credentials`, result)
+        capture(`imds ${mode} describe`, provider, await provider.describe())
+        const explanation = await explain({ env, sdkFallback: false, instanceMetadata: true })
+        capture(`explain imds ${mode}`, explanation, String(explanation))
+        capture(`probe imds ${mode}`, await checkInstanceMetadata({ env }))
+        if (mode === 'ok') expect(explanation.chosen).toBe('imds')
+        else expect(result).toBeInstanceOf(CredentialsError)
+      }
+    } finally {
+      imdsMode = 'ok'
+    }
+    capture('logger', ...log.lines)
+    expectCapturedClean()
+  })
+
   it('chain, defaultChain and explain(): success, failure, exhausted, dry run', async () => {
     const envKeys = {
       AWS_ACCESS_KEY_ID: CANARY_KEY_ID,
@@ -360,9 +414,13 @@ describe('library paths', () => {
       },
       { nothing: {} },
       { everything: { ...envKeys, ...podIdentity, ...irsa } },
+      // Issue 17: a pod that opted in to the node's role (the imds link chosen).
+      { 'pod opted in to imds': { KUBERNETES_SERVICE_HOST: '10.0.0.1', PODCREDS_INSTANCE_METADATA: 'true' } },
     ]
     for (const entry of envs) {
-      const [name, env] = Object.entries(entry)[0]!
+      const [name, scenarioEnv] = Object.entries(entry)[0]!
+      // Every scenario meets the hostile IMDS (off-cluster the imds link is on).
+      const env = { ...scenarioEnv, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.origin }
       const provider = defaultChain({
         env,
         sdkFallback: false,
@@ -556,6 +614,15 @@ describe.runIf(existsSync(CLI_BIN))('CLI output', () => {
       () => ({ ...irsa(), AWS_ENDPOINT_URL_STS: `http://u:${CANARY_PASSWORD}@127.0.0.1:${sts.port}/` }),
     ],
     ['everything', () => ({ ...envKeys, ...podIdentity(), ...irsa() })],
+    // Issue 17: doctor probes the (hostile) IMDS a pod reaches.
+    [
+      'a pod that reaches IMDS',
+      () => ({
+        ...podIdentity(),
+        KUBERNETES_SERVICE_HOST: '10.0.0.1',
+        AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.origin,
+      }),
+    ],
   ]
 
   it.each(scenarios)('doctor --json and doctor: %s — no canary on stdout or stderr', async (_name, env) => {

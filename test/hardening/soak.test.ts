@@ -50,7 +50,15 @@ it('7 simulated days: no growth in timers, listeners, sockets, handles or memory
   const { signal } = controller
 
   // ---- the sources ------------------------------------------------------------------------------
-  const emulator = await startEmulator({ clock, random: mulberry32(8) })
+  // 1 h sets, fresh per request, as before issue 17 made the agent cache per token with 6 h sets:
+  // this soak counts refreshes against a 1 h cycle (the cached agent is covered in emulator and
+  // chain tests).
+  const emulator = await startEmulator({
+    clock,
+    random: mulberry32(8),
+    credentialLifetimeMs: HOUR,
+    agent: { cache: false },
+  })
   let agentMode: 'ok' | 'reset' | '500' | '429' = 'ok'
   const agent = await startRecorder((_req, res: ServerResponse) => {
     if (agentMode === 'reset') return void res.socket?.resetAndDestroy()

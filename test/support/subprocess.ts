@@ -41,12 +41,24 @@ export interface RunOptions {
   deadlineMs?: number
 }
 
+/** The network guard for a child `node` (issue 17): test/support/networkGuard.mjs, by --import. */
+export const NETWORK_GUARD_IMPORT: string = `--import=${new URL('./networkGuard.mjs', import.meta.url).href}`
+
+/** `env` plus `NODE_OPTIONS` loading the network guard (before any NODE_OPTIONS the test sets). */
+export function guardedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const own = env.NODE_OPTIONS
+  return {
+    ...env,
+    NODE_OPTIONS: own === undefined || own === '' ? NETWORK_GUARD_IMPORT : `${NETWORK_GUARD_IMPORT} ${own}`,
+  }
+}
+
 /** Runs `node ...args`; resolves once it exited and its pipes are drained ('close'). */
 export function runNode(args: string[], options: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const piped = options.stdin !== undefined || options.pipeStdin === true
     const child = spawn(process.execPath, args, {
-      env: options.env ?? {},
+      env: guardedEnv(options.env ?? {}),
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     })

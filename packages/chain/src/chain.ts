@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, SourceDescription } from '@podcreds/core'
 import { CredentialsError } from '@podcreds/core'
-import { mayTryNextLink, reasonFor } from './internal/linkErrors.js'
+import { reasonFor } from './internal/linkErrors.js'
+import { walk } from './internal/walk.js'
 
 /**
  * The identity properties an AWS SDK v3 client passes to a credentials provider (its
@@ -91,30 +92,19 @@ export function chain<T extends AwsCredentialIdentity = AwsCredentialIdentity>(
   let remembered: number | undefined
 
   const provider = async (identityProperties?: IdentityProperties): Promise<T> => {
-    const skipped: { index: number; error: unknown }[] = []
     const start = remembered
-    if (start !== undefined) {
-      try {
-        return await call(list[start]!, identityProperties)
-      } catch (error) {
-        if (!mayTryNextLink(error)) throw error
-        // It was configured and now says it is not: the set-up changed, so go back to the full order.
-        skipped.push({ index: start, error })
-        if (remembered === start) remembered = undefined
-      }
+    const result = await walk(list.length, (index) => call(list[index]!, identityProperties), start)
+    if (result.chosen !== undefined) {
+      remembered = result.chosen.index
+      return result.chosen.value
     }
-    for (let index = 0; index < list.length; index++) {
-      if (index === start) continue
-      try {
-        const identity = await call(list[index]!, identityProperties)
-        remembered = index
-        return identity
-      } catch (error) {
-        if (!mayTryNextLink(error)) throw error
-        skipped.push({ index, error })
-      }
+    // The remembered link said it is not configured any more: the set-up changed, so the full
+    // order runs again (the walk did that) and nothing is remembered unless another link won.
+    if (start !== undefined && remembered === start && result.steps[0]?.outcome === 'skipped') {
+      remembered = undefined
     }
-    skipped.sort((a, b) => a.index - b.index)
+    if (result.failed !== undefined) throw result.failed.error
+    const skipped = [...result.steps].sort((a, b) => a.index - b.index)
     throw exhausted(
       skipped.map(({ index, error }) => ({ name: list[index]!.name, error })),
       list.length,

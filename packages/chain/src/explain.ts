@@ -1,9 +1,10 @@
 import type { AwsCredentialIdentity, SourceDescription } from '@podcreds/core'
-import { redactKeyId, scrub } from '@podcreds/core'
+import { CredentialsError, redactKeyId, scrub } from '@podcreds/core'
 import type { DefaultChainOptions, LinkName } from './defaultChain.js'
 import type { DefaultLink } from './internal/defaultLinks.js'
 import { buildDefaultLinks } from './internal/defaultLinks.js'
-import { errorDetails, mayTryNextLink, reasonFor, withoutName } from './internal/linkErrors.js'
+import { errorDetails, reasonFor, withoutName } from './internal/linkErrors.js'
+import { walk } from './internal/walk.js'
 
 /**
  * What happened to one link: `chosen` (it produced, or in a dry run would produce, the
@@ -39,8 +40,11 @@ export interface Explanation {
   toString(): string
 }
 
-/** Options of {@link explain}: those of `defaultChain()` (without `refresh`), and `dryRun`. */
-export interface ExplainOptions extends Omit<DefaultChainOptions, 'refresh'> {
+/**
+ * Options of {@link explain}: those of `defaultChain()` (`refresh` is accepted and ignored, so one
+ * options object serves both), and `dryRun`. Any other key is a `TypeError`.
+ */
+export interface ExplainOptions extends DefaultChainOptions {
   /**
    * Only read configuration (each link's `describe()`): no request to an agent, to STS or through
    * the AWS SDK. The SDK fallback, when reached, is reported as what would be tried.
@@ -75,54 +79,60 @@ export async function explain(options: ExplainOptions = {}): Promise<Explanation
     throw new TypeError('dryRun must be a boolean')
   }
   const dryRun = options.dryRun ?? false
-  const order = buildDefaultLinks(options).ordered()
+  const built = buildDefaultLinks(options, ['dryRun'])
+  const order = built.order().map((name) => built.byName[name])
+
+  // The walk of chain() itself (issue 17: one walk, not a copy): a dry run walks on each link's
+  // describe() instead of calling it.
+  const described = new Map<number, SourceDescription>()
+  const result = await walk(order.length, async (index) => {
+    const link = order[index]!
+    if (!dryRun) return await link.provider()
+    const description = await link.provider.describe()
+    described.set(index, description)
+    if (!description.configured) {
+      throw new CredentialsError(description.reason, { code: 'ERR_NOT_CONFIGURED' })
+    }
+    return undefined
+  })
 
   const links: ExplainedLink[] = []
-  let chosen: LinkName | undefined
-  let stoppedBy: { name: LinkName; failed: boolean } | undefined
-  for (const link of order) {
-    if (stoppedBy !== undefined) {
-      links.push(await notReached(link, stoppedBy))
-      continue
+  for (const step of result.steps) {
+    const link = order[step.index]!
+    if (step.outcome === 'failed') links.push(failed(link.name, step.error))
+    else if (step.outcome === 'skipped') {
+      links.push({
+        name: link.name,
+        status: 'skipped',
+        reason: reasonFor(link.name, step.error),
+        details: { ...described.get(step.index)?.details },
+      })
+    } else if (dryRun) {
+      const description = described.get(step.index)!
+      links.push({
+        name: link.name,
+        status: 'chosen',
+        reason: withoutName(link.name, description.reason),
+        details: { ...description.details },
+      })
+    } else {
+      links.push(await chosenLink(link, result.chosen!.value as AwsCredentialIdentity))
     }
-    const explained = dryRun ? await dryRunLink(link) : await resolveLink(link)
-    links.push(explained)
-    if (explained.status === 'chosen') chosen = link.name
-    if (explained.status === 'chosen' || explained.status === 'failed') {
-      stoppedBy = { name: link.name, failed: explained.status === 'failed' }
-    }
+  }
+  const stoppedAt = result.chosen?.index ?? result.failed?.index
+  if (stoppedAt !== undefined) {
+    const stoppedBy = { name: order[stoppedAt]!.name, failed: result.failed !== undefined }
+    for (const link of order.slice(stoppedAt + 1)) links.push(await notReached(link, stoppedBy))
   }
 
   const explanation: Explanation = { dryRun, links, toString: () => render(explanation) }
-  if (chosen !== undefined) explanation.chosen = chosen
+  if (result.chosen !== undefined) explanation.chosen = order[result.chosen.index]!.name
   // Keep toString out of enumeration (JSON, spreading, deep equality in tests).
   Object.defineProperty(explanation, 'toString', { enumerable: false })
   return explanation
 }
 
-async function dryRunLink(link: DefaultLink): Promise<ExplainedLink> {
-  let description: SourceDescription
-  try {
-    description = await link.provider.describe()
-  } catch (error) {
-    return failed(link.name, error)
-  }
-  return {
-    name: link.name,
-    status: description.configured ? 'chosen' : 'skipped',
-    reason: withoutName(link.name, description.reason),
-    details: { ...description.details },
-  }
-}
-
-async function resolveLink(link: DefaultLink): Promise<ExplainedLink> {
-  let credentials: AwsCredentialIdentity
-  try {
-    credentials = await link.provider()
-  } catch (error) {
-    if (!mayTryNextLink(error)) return failed(link.name, error)
-    return { name: link.name, status: 'skipped', reason: reasonFor(link.name, error), details: {} }
-  }
+async function chosenLink(link: DefaultLink, credentials: AwsCredentialIdentity): Promise<ExplainedLink> {
   // What the configuration says (endpoint, role, token claims), then what came back, redacted.
   let description: SourceDescription | undefined
   try {
@@ -150,7 +160,8 @@ async function notReached(
   stoppedBy: { name: LinkName; failed: boolean },
 ): Promise<ExplainedLink> {
   const why = stoppedBy.failed ? `${stoppedBy.name} failed first` : `${stoppedBy.name} comes first`
-  // Never import the AWS SDK for a link that is not reached (DESIGN "Cold-start budget").
+  // Never import the AWS SDK for a link that is not reached (DESIGN "Cold-start budget"). The
+  // imds link's describe() sends nothing, so it is described like the others.
   if (link.name === 'sdk')
     return { name: link.name, status: 'not-reached', reason: `not reached: ${why}`, details: {} }
   try {

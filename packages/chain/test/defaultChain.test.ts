@@ -163,14 +163,16 @@ describe('defaultChain()', () => {
     expect(err.code).toBe('ERR_CHAIN_EXHAUSTED')
     expect(err.tryNextLink).toBe(true)
     const lines = err.message.split('\n')
-    expect(lines[0]).toBe('no credentials: all 4 links of the chain were skipped')
+    expect(lines[0]).toBe('no credentials: all 5 links of the chain were skipped')
     expect(lines.slice(1).map((line) => line.split(':')[0])).toEqual([
       '  - env',
       '  - web-identity',
       '  - container',
       '  - sdk',
+      '  - imds',
     ])
     expect(err.message).toContain('sdk: disabled (sdkFallback: false)')
+    expect(err.message).toContain('imds: instance metadata: disabled by AWS_EC2_METADATA_DISABLED')
     expectNoSecret(err)
   })
 
@@ -213,7 +215,7 @@ describe('defaultChain()', () => {
       defaultChain({ env: { AWS_EC2_METADATA_DISABLED: 'true' }, sdkFallback }),
     )().catch((e: unknown) => e)) as CredentialsError
     expect(error.code).toBe('ERR_CHAIN_EXHAUSTED')
-    expect(error.message).toContain("sdk: the AWS SDK's default chain found no credentials")
+    expect(error.message).toContain("sdk: the AWS SDK's profile providers found no credentials")
   })
 
   it('stops with the SDK’s own error when the SDK fails for another reason', async () => {

@@ -56,6 +56,7 @@ describe('explain()', () => {
       ['web-identity', 'chosen'],
       ['container', 'not-reached'],
       ['sdk', 'not-reached'],
+      ['imds', 'not-reached'],
     ])
     const container = explanation.links[2]!
     expect(container.reason).toMatch(
@@ -130,6 +131,7 @@ describe('explain()', () => {
         'skipped',
         'skipped',
         'skipped',
+        'skipped',
       ])
       expect(explanation.links[3]).toMatchObject({
         name: 'sdk',
@@ -167,9 +169,19 @@ describe('explain()', () => {
       dryRun: true,
       sdkFallback: countingLoader,
     })
-    expect(explanation.links.map((link) => link.name)).toEqual(['sdk', 'env', 'web-identity', 'container'])
+    expect(explanation.links.map((link) => link.name)).toEqual([
+      'sdk',
+      'env',
+      'web-identity',
+      'container',
+      'imds',
+    ])
     expect(explanation.chosen).toBe('sdk')
     expect(explanation.links[3]!.reason).toMatch(/^also configured .*, not used: sdk comes first$/)
+    // The AWS SDK skips env keys when AWS_PROFILE is set; explain says so.
+    expect(explanation.links[1]!.reason).toMatch(
+      /not configured either: skipped: profile dev is selected \(AWS_PROFILE\)/,
+    )
   })
 
   it('reports environment keys redacted in both modes', async () => {
@@ -233,7 +245,10 @@ describe('explain()', () => {
     expect(lines[2]).toMatch(/^ {2}2\. web-identity {2}chosen {7}/)
     expect(lines).toContain('                   roleArn: arn:aws:iam::111122223333:role/app')
     expect(lines.some((line) => /^ {2}3\. container {5}not-reached {2}also configured/.test(line))).toBe(true)
-    expect(lines.at(-1)).toBe('  4. sdk           not-reached  not reached: web-identity comes first')
+    expect(lines).toContain('  4. sdk           not-reached  not reached: web-identity comes first')
+    expect(lines).toContain(
+      '  5. imds          not-reached  not reached: web-identity comes first (not configured either: instance metadata: disabled by AWS_EC2_METADATA_DISABLED)',
+    )
     expect(Object.keys(JSON.parse(JSON.stringify(explanation)))).toEqual(['dryRun', 'links', 'chosen'])
   })
 

@@ -18,7 +18,13 @@ const preload = fileURLToPath(new URL('./fixtures/log-resolutions.mjs', import.m
 const driver = fileURLToPath(new URL('./fixtures/run-chain.mjs', import.meta.url))
 
 /** Modules the default path must never load (DESIGN "Cold-start budget"). */
-const HEAVY = ['@aws-sdk/credential-provider-node', 'undici', 'fast-xml-parser', 'lru-cache']
+const HEAVY = [
+  '@aws-sdk/credential-provider-node',
+  '@aws-sdk/credential-provider-ini',
+  'undici',
+  'fast-xml-parser',
+  'lru-cache',
+]
 
 interface RunResult {
   out: {
@@ -165,24 +171,28 @@ describe('@podcreds/chain in a fresh process (built dist)', () => {
     // Thrown by the copy of @podcreds/core inlined in the chain's bundle, recognised by the package's own.
     expect(out.isCoreCredentialsError).toBe(true)
     const lines = out.message?.split('\n') ?? []
-    expect(lines[0]).toBe('no credentials: all 4 links of the chain were skipped')
+    expect(lines[0]).toBe('no credentials: all 5 links of the chain were skipped')
     expect(lines.slice(1).map((line) => line.slice(0, line.indexOf(':')))).toEqual([
       '  - env',
       '  - web-identity',
       '  - container',
       '  - sdk',
+      '  - imds',
     ])
-    expect(lines[4]).toBe(
-      "  - sdk: the AWS SDK's default chain found no credentials (profiles, SSO, credential_process, token file, container, IMDS)",
+    expect(lines[4]).toMatch(
+      /^ {2}- sdk: the AWS SDK's profile providers found no credentials \(default profile: static keys, SSO, credential_process; last: .+\)$/,
     )
-    // The fallback really ran: the SDK was imported (lazily, after the pod links were skipped).
-    expect(heavyLoaded(resolved)).toEqual(['@aws-sdk/credential-provider-node'])
+    expect(lines[5]).toBe('  - imds: instance metadata: disabled by AWS_EC2_METADATA_DISABLED')
+    // The fallback really ran: the SDK's profile providers were loaded (lazily, after the pod
+    // links were skipped).
+    expect(heavyLoaded(resolved)).toEqual(['@aws-sdk/credential-provider-ini'])
     expect(out.explanation?.chosen).toBeUndefined()
     expect(out.explanation?.links.map((link) => `${link.name}:${link.status}`)).toEqual([
       'env:skipped',
       'web-identity:skipped',
       'container:skipped',
       'sdk:skipped',
+      'imds:skipped',
     ])
   })
 })

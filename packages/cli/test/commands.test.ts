@@ -313,3 +313,76 @@ describe('podcreds demo and emulate', () => {
     expect(JSON.parse(stdout).AccessKeyId).toMatch(/^ASIA/)
   })
 })
+
+// Issue 17: the node's instance role, as a pod meets it (the emulator's IMDSv2 stand-in).
+describe('instance metadata in a pod', () => {
+  /** A pod with no IRSA and no Pod Identity: only the node's IMDS. */
+  const imdsOnlyPod = (extra: Record<string, string | undefined> = {}) =>
+    podEnv({
+      KUBERNETES_SERVICE_HOST: emulator.env.KUBERNETES_SERVICE_HOST,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: emulator.imdsUrl,
+      AWS_EC2_METADATA_DISABLED: undefined,
+      ...extra,
+    })
+
+  it('doctor warns that the pod reaches an instance role, with the fixes, probing token and role name only', async () => {
+    const before = emulator.stats().imdsRequests
+    const res = await run(['doctor', '--json'], podEnv(emulator.env))
+    const report = JSON.parse(res.stdout)
+    const warning = report.findings.find(
+      (f: { check: string; severity: string }) => f.check === 'instance-metadata' && f.severity === 'warning',
+    )
+    expect(warning.message).toBe(
+      `the instance role podcreds-demo-node is reachable from this pod through IMDS at ${emulator.imdsUrl}/ (it answered the IMDSv2 token PUT and named the role): that is the node's role, unless kube2iam or kiam serve per-pod roles there, and any code in this pod can use its permissions. podcreds does not (its imds link is off in a pod); other SDKs fall back to it`,
+    )
+    expect(warning.fix).toMatch(/hop limit of 1/)
+    expect(warning.fix).toMatch(/NetworkPolicy/)
+    // The token PUT and the role name; never the credentials (and the chain skipped IMDS in the pod).
+    expect(emulator.stats().imdsRequests - before).toBe(2)
+    expect(report.chosen).toBe('container')
+    const human = await run(['doctor'], podEnv(emulator.env))
+    expect(human.stdout).toMatch(
+      /warning instance-metadata +the instance role podcreds-demo-node is reachable/,
+    )
+  })
+
+  it('doctor does not probe IMDS off-cluster', async () => {
+    const before = emulator.stats().imdsRequests
+    const res = await run(
+      ['doctor', '--json'],
+      podEnv({ ...emulator.env, KUBERNETES_SERVICE_HOST: undefined, AWS_EC2_METADATA_DISABLED: 'true' }),
+    )
+    const report = JSON.parse(res.stdout)
+    expect(report.findings.some((f: { check: string }) => f.check === 'instance-metadata')).toBe(false)
+    expect(emulator.stats().imdsRequests).toBe(before)
+  })
+
+  it('credential-process skips IMDS in a pod unless --instance-metadata (or PODCREDS_INSTANCE_METADATA=true)', async () => {
+    const skipped = await run(['credential-process'], imdsOnlyPod())
+    const flagged = await run(['credential-process', '--instance-metadata'], imdsOnlyPod())
+    const byEnv = await run(['credential-process'], imdsOnlyPod({ PODCREDS_INSTANCE_METADATA: 'true' }))
+    expect(skipped.code).toBe(1)
+    expect(skipped.stderr).toMatch(
+      /the instance role \(IMDS\) is skipped inside Kubernetes, .*--instance-metadata \(or PODCREDS_INSTANCE_METADATA=true\)/,
+    )
+    for (const res of [flagged, byEnv]) {
+      expect(res.code).toBe(0)
+      expect(JSON.parse(res.stdout).AccessKeyId).toMatch(/^ASIA/)
+    }
+    const secret = JSON.parse(flagged.stdout).SecretAccessKey as string
+    // The node secret goes to stdout only (credential-process's job), never to stderr.
+    expect(flagged.stderr + skipped.stderr).not.toContain(secret)
+  })
+
+  it('credential-process ignores AWS_PROFILE, even one that exists in the config file', async () => {
+    const config = join(home, 'config-with-pod-profile')
+    await writeFile(config, '[profile pod]\ncredential_process = podcreds credential-process\n')
+    const res = await run(
+      ['credential-process'],
+      podEnv({ ...emulator.env, AWS_PROFILE: 'pod', AWS_CONFIG_FILE: config }),
+    )
+    expect(res.stderr).toBe('')
+    expect(res.code).toBe(0)
+    expect(JSON.parse(res.stdout).AccessKeyId).toMatch(/^ASIA/)
+  })
+})

@@ -17,7 +17,6 @@ import {
   httpRequest,
   protectCredentials,
   redactKeyId,
-  retry,
   scrub,
   systemClock,
   systemRandom,
@@ -44,6 +43,7 @@ import {
   resolveEndpoint,
   resolveTokenSource,
 } from './internal/resolveSource.js'
+import { retryWithin } from './internal/retryWithin.js'
 
 /** Options of {@link fromContainer}. Every option is checked when `fromContainer` is called. */
 export interface ContainerOptions {
@@ -91,11 +91,20 @@ export interface ContainerOptions {
    */
   connectTimeoutMs?: Milliseconds
   /**
-   * Attempts per call, the first included (1 = no retry), in `[1, 10]`. Network errors, timeouts,
-   * 429 and 5xx are retried with full-jitter backoff; 400/401/403/404 never.
+   * Attempts per call, the first included (1 = no retry at all, not even within `retryWindowMs`),
+   * in `[1, 10]`. Timeouts, 429, 5xx and answers cut short or not JSON are retried with
+   * full-jitter backoff (both AWS SDKs retry those); 400/401/403/404 never. Connection errors
+   * have their own budget, `retryWindowMs`.
    * @defaultValue 3
    */
   maxAttempts?: number
+  /**
+   * How long connection errors (refused, reset: an agent restarting) are retried, in
+   * milliseconds from the first attempt, with a back-off of 50–500 ms; `0` counts them as
+   * attempts instead. The AWS SDK for JS and botocore keep trying for about 3 s as well.
+   * @defaultValue 3000
+   */
+  retryWindowMs?: Milliseconds
   /**
    * Time and timers (request timeouts, retry back-off, the expiry check).
    * @defaultValue `systemClock`
@@ -126,6 +135,8 @@ export interface ContainerOptions {
 export const DEFAULT_CONTAINER_TIMEOUT_MS: Milliseconds = 2000
 /** @defaultValue 1000 */
 export const DEFAULT_CONTAINER_CONNECT_TIMEOUT_MS: Milliseconds = 1000
+/** @defaultValue 3000: the time budget for connection errors, see {@link ContainerOptions.retryWindowMs}. */
+export const DEFAULT_CONTAINER_RETRY_WINDOW_MS: Milliseconds = 3000
 
 const SOURCE = 'container credentials'
 
@@ -162,6 +173,7 @@ export function fromContainer(options: ContainerOptions = {}): DescribableProvid
   validateMilliseconds('timeoutMs', options.timeoutMs, { min: 1 })
   validateMilliseconds('connectTimeoutMs', options.connectTimeoutMs, { min: 1 })
   validateInteger('maxAttempts', options.maxAttempts, 1, 10)
+  validateMilliseconds('retryWindowMs', options.retryWindowMs, { min: 0, max: 60_000 })
   validateClock('clock', options.clock)
   validateRandom('random', options.random)
   validateLogger('logger', options.logger)
@@ -173,6 +185,7 @@ export function fromContainer(options: ContainerOptions = {}): DescribableProvid
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONTAINER_TIMEOUT_MS
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONTAINER_CONNECT_TIMEOUT_MS
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS
+  const retryWindowMs = options.retryWindowMs ?? DEFAULT_CONTAINER_RETRY_WINDOW_MS
   const clock = options.clock ?? systemClock
   const random = options.random ?? systemRandom
   const transport = options.transport ?? httpRequest
@@ -203,20 +216,23 @@ export function fromContainer(options: ContainerOptions = {}): DescribableProvid
       tokenSource: tokenSource.kind === 'none' ? 'none' : tokenSource.origin,
     })
 
-    const response = await retry(
+    const credentials = await retryWithin(
       async (attempt) => {
         const res = await transport(
           { url: endpoint.url, method: 'GET', headers },
           { timeoutMs, connectTimeoutMs, clock, ...(signal === undefined ? {} : { signal }) },
         )
         if (res.status < 200 || res.status > 299) throw statusError(res, where, token, attempt)
-        return res
+        // Parsed inside the retry: a body that is not JSON (a proxy's error page, a half-written
+        // answer) is retried like a 5xx, as the AWS SDK for JS and botocore do (issue 17).
+        return parseCredentials(res.body, where, clock.now())
       },
       {
         maxAttempts,
+        retryWindowMs,
         clock,
         random,
-        ...(signal === undefined ? {} : { signal }),
+        signal,
         onRetry: (error, attempt, delayMs) =>
           logger?.debug?.(`${SOURCE}: attempt ${attempt} failed, retrying`, {
             url: where,
@@ -225,10 +241,14 @@ export function fromContainer(options: ContainerOptions = {}): DescribableProvid
               ? { code: error.code, ...(error.status === undefined ? {} : { status: error.status }) }
               : {}),
           }),
+        exhausted: (last, attempts, elapsedMs) =>
+          new CredentialsError(
+            `${SOURCE}: no answer from ${where} (${endpoint.origin}) after ${attempts} attempts in ${(elapsedMs / 1000).toFixed(1)} s: ${last.message}`,
+            { code: last.code, retryable: true, cause: last },
+          ),
       },
     )
 
-    const credentials = parseCredentials(response.body, where, clock.now())
     logger?.debug?.(`${SOURCE}: received credentials`, {
       url: where,
       accessKeyId: redactKeyId(credentials.accessKeyId),

@@ -98,17 +98,20 @@ export async function startAgent(
 }
 
 /**
- * The system clock, except that timers someone awaits (retry back-off: `keepAlive`) fire at once
- * and their delays are recorded. Request timeouts stay real.
+ * The system clock, except that timers someone awaits (retry back-off: `keepAlive`) fire at once,
+ * their delays are recorded, and `now()` moves on by them (virtual time, so a retry window of
+ * seconds passes without waiting). Request timeouts stay real.
  */
 export function instantSleepClock(): Clock & { sleeps: number[] } {
   const sleeps: number[] = []
+  let slept = 0
   return {
     sleeps,
-    now: () => systemClock.now(),
+    now: () => systemClock.now() + slept,
     setTimeout(fn, ms, options): TimerHandle {
       if (options?.keepAlive === true) {
         sleeps.push(ms)
+        slept += ms
         return systemClock.setTimeout(fn, 0, options)
       }
       return systemClock.setTimeout(fn, ms, options)

@@ -15,10 +15,10 @@ export interface HttpRequest {
   /** Absolute `http:` or `https:` URL. */
   url: URL
   /**
-   * The HTTP method.
+   * The HTTP method (`PUT` for the IMDSv2 session token).
    * @defaultValue `'GET'`
    */
-  method?: 'GET' | 'POST'
+  method?: 'GET' | 'POST' | 'PUT'
   /** Extra headers. `host` and `content-length` are set for you. */
   headers?: Readonly<Record<string, string>>
   /** Request body, sent as UTF-8. */

@@ -35,6 +35,8 @@ export interface EmulatorStats {
   stsRequests: number
   /** Requests that reached the AWS endpoint. */
   awsRequests: number
+  /** Requests that reached the IMDSv2 stand-in. */
+  imdsRequests: number
   /** Credential sets issued by the agent and STS (a `sameCredentials` repeat is not counted). */
   credentialsIssued: number
   /** Token-volume rewrites (`..data` swaps) since start, the initial write excluded. */
@@ -46,14 +48,16 @@ export interface Emulator {
   /**
    * A pod with an EKS Pod Identity association: `AWS_CONTAINER_CREDENTIALS_FULL_URI`,
    * `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`, `AWS_REGION`, `AWS_DEFAULT_REGION`,
-   * `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_S3` (both local) and `AWS_EC2_METADATA_DISABLED`.
-   * A plain record: pass it as `env` or print it as `export` lines.
+   * `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL_S3` (both local), `AWS_EC2_METADATA_SERVICE_ENDPOINT`
+   * (the IMDS stand-in, {@link Emulator.imdsUrl}: a pod meets the node's IMDS, and no SDK run
+   * against this record reaches 169.254.169.254) and `KUBERNETES_SERVICE_HOST`/`_PORT` (as in any
+   * pod). A plain record: pass it as `env` or print it as `export` lines.
    */
   readonly env: Readonly<Record<string, string>>
   /**
    * A pod with IRSA: `AWS_ROLE_ARN`, `AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_REGION`,
    * `AWS_DEFAULT_REGION`, `AWS_STS_REGIONAL_ENDPOINTS`, `AWS_ENDPOINT_URL_STS`,
-   * `AWS_ENDPOINT_URL_S3` and `AWS_EC2_METADATA_DISABLED`.
+   * `AWS_ENDPOINT_URL_S3`, `AWS_EC2_METADATA_SERVICE_ENDPOINT` and `KUBERNETES_SERVICE_HOST`/`_PORT`.
    */
   readonly irsaEnv: Readonly<Record<string, string>>
   /**
@@ -74,6 +78,13 @@ export interface Emulator {
   readonly oidcProviderArn: string
   /** Base URL of the SigV4-verifying AWS endpoint (STS `GetCallerIdentity`, S3 `ListBuckets`). */
   readonly awsUrl: string
+  /**
+   * Base URL of the IMDSv2 stand-in: `PUT /latest/api/token`, then
+   * `GET /latest/meta-data/iam/security-credentials/[<role>]` with the token (401 without one).
+   */
+  readonly imdsUrl: string
+  /** The node's instance role that {@link Emulator.imdsUrl} serves. */
+  readonly instanceRoleArn: string
   /** The projected-token volume (kubelet layout); removed by `close()`. */
   readonly tokenDir: string
   /** Paths of the two token files in {@link Emulator.tokenDir}. */

@@ -41,12 +41,26 @@ export interface EmulatorAssociation {
 /** Options of {@link startEmulator}. */
 export interface EmulatorOptions {
   /**
-   * Lifetime of issued credentials (agent and STS), in milliseconds. The real agent serves 6 h
-   * credentials; 1 h is STS's default and shows a refresh schedule within a demo's patience. STS
-   * honours a request's `DurationSeconds` instead when one is sent.
-   * @defaultValue 3_600_000 (1 h)
+   * Lifetime of issued credentials, in milliseconds, for the agent and STS alike when given. Left
+   * out, the agent serves 6 h sets (as EKS Auth issues them) and STS 1 h (its default
+   * `DurationSeconds`). STS honours a request's `DurationSeconds` instead when one is sent.
+   * @defaultValue agent 21_600_000 (6 h), STS 3_600_000 (1 h)
    */
   credentialLifetimeMs?: Milliseconds
+  /**
+   * The Pod Identity agent. `cache` (default `true`) behaves as the real agent
+   * (aws/eks-pod-identity-agent `credsretriever/refreshing_cache.go`): the same token gets the same
+   * credentials and `Expiration` until the agent renews them, `min(lifetime, 3 h)` after it fetched
+   * them, and never a set with 15 s or less left. `cache: false` issues a fresh set per request.
+   * @defaultValue `{ cache: true }`
+   */
+  agent?: { cache?: boolean }
+  /**
+   * The IMDSv2 stand-in (`imdsUrl`): the node's instance role, whose credentials a pod reaches
+   * unless IMDS is blocked for pods.
+   * @defaultValue `{ roleArn: 'arn:aws:iam::<accountId>:role/podcreds-demo-node' }`
+   */
+  imds?: { roleArn?: string }
   /** Lifetime of the projected tokens, in milliseconds. @defaultValue 86_400_000 (24 h, as EKS projects them) */
   tokenLifetimeMs?: Milliseconds
   /**

@@ -31,7 +31,7 @@ export interface FaultSpec {
         until: number
       }
   /**
-   * Throttling: `true` (every request) or a fraction in [0, 1]. The agent answers 429, STS
+   * Throttling: `true` (every request) or a fraction in [0, 1]. The agent and IMDS answer 429, STS
    * 400 `Throttling`, the AWS endpoint 400 `Throttling` (STS actions) or 503 `SlowDown` (S3).
    * @defaultValue false
    */
@@ -60,6 +60,8 @@ export interface FaultSettings {
   sts?: FaultSpec
   /** The SigV4-verifying AWS endpoint (`awsUrl`). */
   aws?: FaultSpec
+  /** The IMDSv2 stand-in (`imdsUrl`); throttling answers 429, as IMDS does. */
+  imds?: FaultSpec
 }
 
 /** The fault switchboard of a running emulator. */

@@ -18,7 +18,7 @@ import type {
   TrustPolicyContext,
 } from './EmulatorOptions.js'
 import { generateTrustPolicy } from './generateTrustPolicy.js'
-import { type AgentCache, handleAgent, POD_IDENTITY_AUDIENCE } from './internal/agent.js'
+import { type AgentState, handleAgent, POD_IDENTITY_AUDIENCE } from './internal/agent.js'
 import { handleAws } from './internal/aws.js'
 import type { Context } from './internal/context.js'
 import { accountOf, oidcProviderArn } from './internal/context.js'
@@ -26,8 +26,10 @@ import { createCredentialStore } from './internal/credentialStore.js'
 import { loadDeps } from './internal/deps.js'
 import { createFaultState } from './internal/faultState.js'
 import { hex } from './internal/ids.js'
+import { handleImds, type ImdsState } from './internal/imds.js'
 import { createIssuer, type Issuer } from './internal/issuer.js'
 import { handleOidc } from './internal/oidc.js'
+import { createRateLimiter } from './internal/rateLimiter.js'
 import { type Lifecycle, listen } from './internal/server.js'
 import { handleSts } from './internal/sts.js'
 import { createTokenVolume } from './internal/tokenVolume.js'
@@ -37,6 +39,11 @@ import type { TrustPolicy } from './TrustPolicy.js'
 
 /** @defaultValue 3_600_000 (1 h): STS's default session; see {@link EmulatorOptions.credentialLifetimeMs}. */
 export const DEFAULT_CREDENTIAL_LIFETIME_MS = 3_600_000
+/**
+ * @defaultValue 21_600_000 (6 h): the lifetime of the sets the Pod Identity agent serves (EKS Auth
+ * `AssumeRoleForPodIdentity` credentials last 6 h), unless `credentialLifetimeMs` is given.
+ */
+export const DEFAULT_AGENT_CREDENTIAL_LIFETIME_MS = 21_600_000
 /** @defaultValue 86_400_000 (24 h): the `expirationSeconds` EKS projects tokens with. */
 export const DEFAULT_TOKEN_LIFETIME_MS = 86_400_000
 /** @defaultValue `'111122223333'`: the documentation account id of AWS examples. */
@@ -64,6 +71,8 @@ const OPTION_KEYS = new Set([
   'buckets',
   'clock',
   'random',
+  'agent',
+  'imds',
 ])
 const MINT_KEYS = new Set([
   'audience',
@@ -110,7 +119,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const closers: (() => Promise<void>)[] = []
   const rootDir = await realpath(await mkdtemp(join(tmpdir(), 'podcreds-emulator-')))
   const tokenDir = join(rootDir, 'serviceaccount')
-  const cache: AgentCache = new Map()
+  const agentState: AgentState = {
+    byToken: new Map(),
+    byAssociation: new Map(),
+    cache: settings.agentCache,
+    lifetimeMs: settings.agentCredentialLifetimeMs,
+    // aws/eks-pod-identity-agent: configuration.RequestRate = 1000, burst RequestRate/2.
+    limiter: createRateLimiter(clock, 1000, 500),
+  }
+  const imdsState: ImdsState = { roleArn: settings.instanceRoleArn, tokens: new Map() }
   let rotationTimer: TimerHandle | undefined
   let rotations = 0
   let chain: Promise<void> = Promise.resolve()
@@ -132,7 +149,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     clientIds: settings.clientIds,
     buckets: settings.buckets,
     startedAt: clock.now(),
-    counters: { agent: 0, sts: 0, aws: 0 },
+    counters: { agent: 0, sts: 0, aws: 0, imds: 0 },
   }
 
   const shutdown = async (): Promise<void> => {
@@ -170,9 +187,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const irsaRoleArn = resolveRoles(context, settings)
 
     const agent = await listen(context, lifecycle, 'agent', (exchange) =>
-      handleAgent(context, exchange, cache),
+      handleAgent(context, exchange, agentState),
     )
     servers.push(agent.server)
+    const imds = await listen(context, lifecycle, 'imds', (exchange) =>
+      handleImds(context, exchange, imdsState),
+    )
+    servers.push(imds.server)
     const sts = await listen(context, lifecycle, 'sts', (exchange, skewMs) =>
       handleSts(context, exchange, skewMs),
     )
@@ -243,7 +264,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       AWS_DEFAULT_REGION: settings.region,
       AWS_ENDPOINT_URL_STS: sts.url,
       AWS_ENDPOINT_URL_S3: aws.url,
-      AWS_EC2_METADATA_DISABLED: 'true',
+      // Issue 17: not AWS_EC2_METADATA_DISABLED any more. A pod meets the node's IMDS; here it
+      // meets the stand-in, so nothing (ours, the AWS SDK, botocore) ever reaches 169.254.169.254.
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url,
+      // Every pod has these (the kubelet injects the `kubernetes` service); podcreds reads
+      // KUBERNETES_SERVICE_HOST as "inside Kubernetes". Nothing connects to it.
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
     }
     const env: Record<string, string> = {
       AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.url}/v1/credentials`,
@@ -271,6 +298,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       issuerUrl,
       oidcProviderArn: oidcProviderArn(settings.accountId, issuerHostPath),
       awsUrl: aws.url,
+      imdsUrl: imds.url,
+      instanceRoleArn: settings.instanceRoleArn,
       tokenDir,
       tokenFiles,
       associations: Object.freeze(settings.associations.map((a) => Object.freeze({ ...a }))),
@@ -298,6 +327,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           agentRequests: context.counters.agent,
           stsRequests: context.counters.sts,
           awsRequests: context.counters.aws,
+          imdsRequests: context.counters.imds,
           credentialsIssued: context.store.issued,
           rotations,
         }
@@ -326,6 +356,9 @@ interface Settings {
   buckets: readonly string[]
   clock: NonNullable<EmulatorOptions['clock']>
   random: NonNullable<EmulatorOptions['random']>
+  agentCache: boolean
+  agentCredentialLifetimeMs: number
+  instanceRoleArn: string
 }
 
 function validateOptions(options: EmulatorOptions): Settings {
@@ -406,7 +439,18 @@ function validateOptions(options: EmulatorOptions): Settings {
   ) {
     throw new TypeError('buckets must be an array of S3 bucket names')
   }
+  const agent = validateSection(options.agent, 'agent', ['cache']) as EmulatorOptions['agent']
+  if (agent?.cache !== undefined && typeof agent.cache !== 'boolean') {
+    throw new TypeError('agent.cache must be a boolean')
+  }
+  const imds = validateSection(options.imds, 'imds', ['roleArn']) as EmulatorOptions['imds']
+  if (imds?.roleArn !== undefined && (typeof imds.roleArn !== 'string' || !ROLE_ARN.test(imds.roleArn))) {
+    throw new TypeError('imds.roleArn must be an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)')
+  }
   return {
+    agentCache: agent?.cache ?? true,
+    agentCredentialLifetimeMs: options.credentialLifetimeMs ?? DEFAULT_AGENT_CREDENTIAL_LIFETIME_MS,
+    instanceRoleArn: imds?.roleArn ?? `arn:aws:iam::${accountId}:role/podcreds-demo-node`,
     credentialLifetimeMs: options.credentialLifetimeMs ?? DEFAULT_CREDENTIAL_LIFETIME_MS,
     tokenLifetimeMs,
     rotateEveryMs: options.rotateEveryMs ?? Math.floor(tokenLifetimeMs * 0.8),
@@ -421,6 +465,15 @@ function validateOptions(options: EmulatorOptions): Settings {
     clock: options.clock ?? systemClock,
     random: options.random ?? systemRandom,
   }
+}
+
+function validateSection(value: unknown, name: string, keys: readonly string[]): unknown {
+  if (value === undefined) return undefined
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object`)
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) throw new TypeError(`${name}.${key} is not an option of startEmulator()`)
+  }
+  return value
 }
 
 function isPolicy(value: unknown): value is TrustPolicy {

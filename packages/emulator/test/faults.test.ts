@@ -18,7 +18,15 @@ describe('faults', () => {
   let emulator: Emulator
   let podToken: string
   beforeAll(async () => {
-    emulator = await startEmulator({ clock, random: () => draws.shift() ?? 0.99, rotateEveryMs: 0 })
+    // Fresh keys per request (`agent: { cache: false }`) and 1 h sets: these tests are about the
+    // faults, not the agent's per-token cache (agent.test.ts covers that).
+    emulator = await startEmulator({
+      clock,
+      random: () => draws.shift() ?? 0.99,
+      rotateEveryMs: 0,
+      credentialLifetimeMs: 3_600_000,
+      agent: { cache: false },
+    })
     podToken = await emulator.mintToken({ audience: 'pods.eks.amazonaws.com' })
   })
   afterEach(() => {
@@ -106,7 +114,7 @@ describe('faults', () => {
       await assumeRole(emulator.stsUrl, emulator.irsaEnv.AWS_ROLE_ARN!, await emulator.mintToken()),
     )
     const now = Math.floor(clock.now() / 1000) * 1000
-    expect(Date.parse(agent.expiration)).toBe(now)
+    expect(Date.parse(agent.expiration)).toBe(clock.now())
     expect(Date.parse(sts.expiration)).toBe(now + 4_200_000)
     // The AWS endpoint still honours the agent's credentials: they expire at the true time.
     expect(
@@ -146,7 +154,7 @@ describe('faults', () => {
       expect(() => emulator.faults.set(settings as never)).toThrow(TypeError)
       expect(() => emulator.faults.set(settings as never)).toThrow(message)
     }
-    expect(emulator.faults.current()).toEqual({ agent: {}, sts: { latencyMs: 5 }, aws: {} })
+    expect(emulator.faults.current()).toEqual({ agent: {}, sts: { latencyMs: 5 }, aws: {}, imds: {} })
   })
 
   it('counts requests per endpoint', async () => {

@@ -24,7 +24,13 @@ describe('startEmulator', () => {
     await emulator.close() // idempotent
     // Assess
     expect(reply.status).toBe(200)
-    for (const url of [emulator.agentUrl, emulator.stsUrl, emulator.awsUrl, emulator.issuerUrl]) {
+    for (const url of [
+      emulator.agentUrl,
+      emulator.stsUrl,
+      emulator.awsUrl,
+      emulator.issuerUrl,
+      emulator.imdsUrl,
+    ]) {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/)
     }
     expect(new Set([emulator.agentUrl, emulator.stsUrl, emulator.awsUrl]).size).toBe(3)
@@ -35,7 +41,9 @@ describe('startEmulator', () => {
       AWS_DEFAULT_REGION: 'us-east-1',
       AWS_ENDPOINT_URL_STS: emulator.stsUrl,
       AWS_ENDPOINT_URL_S3: emulator.awsUrl,
-      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: emulator.imdsUrl,
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
     })
     expect(emulator.irsaEnv).toEqual({
       AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/podcreds-demo-irsa',
@@ -45,7 +53,9 @@ describe('startEmulator', () => {
       AWS_STS_REGIONAL_ENDPOINTS: 'regional',
       AWS_ENDPOINT_URL_STS: emulator.stsUrl,
       AWS_ENDPOINT_URL_S3: emulator.awsUrl,
-      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: emulator.imdsUrl,
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: '443',
     })
     expect(emulator.associations).toEqual([
       {

@@ -10,7 +10,11 @@ export function parseCredentials(body: string, where: string, now: number): Temp
   try {
     json = JSON.parse(body)
   } catch {
-    throw invalid(`response from ${where} is not JSON`)
+    // Retryable: both AWS SDKs retry an answer they cannot parse (issue 17).
+    throw new CredentialsError(`response from ${where} is not JSON`, {
+      code: 'ERR_RESPONSE_INVALID',
+      retryable: true,
+    })
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw invalid(`response from ${where} is not a JSON object`)

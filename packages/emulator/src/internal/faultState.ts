@@ -1,7 +1,7 @@
 import type { EmulatorFaults, FaultSettings, FaultSpec } from '../Faults.js'
 
 export type Target = keyof FaultSettings
-const TARGETS: readonly Target[] = ['agent', 'sts', 'aws']
+const TARGETS: readonly Target[] = ['agent', 'sts', 'aws', 'imds']
 const KEYS = new Set(['latencyMs', 'status', 'code', 'rate', 'down', 'throttle', 'sameCredentials', 'skewMs'])
 
 /** The switchboard plus the read side the servers use. */
@@ -10,14 +10,14 @@ export interface FaultState extends EmulatorFaults {
 }
 
 export function createFaultState(): FaultState {
-  const specs: Record<Target, FaultSpec> = { agent: {}, sts: {}, aws: {} }
+  const specs: Record<Target, FaultSpec> = { agent: {}, sts: {}, aws: {}, imds: {} }
   return {
     set(settings: FaultSettings): void {
       if (typeof settings !== 'object' || settings === null) throw new TypeError('faults must be an object')
       const next: Partial<Record<Target, FaultSpec>> = {}
       for (const [target, spec] of Object.entries(settings)) {
         if (!TARGETS.includes(target as Target)) {
-          throw new TypeError(`faults.${target} is not an endpoint; use agent, sts or aws`)
+          throw new TypeError(`faults.${target} is not an endpoint; use agent, sts, aws or imds`)
         }
         if (spec === undefined) continue
         next[target as Target] = validateSpec(target as Target, spec)
@@ -28,13 +28,18 @@ export function createFaultState(): FaultState {
     clear(target?: Target): void {
       if (target !== undefined && !TARGETS.includes(target)) {
         throw new TypeError(
-          `faults.clear(target): ${String(target)} is not an endpoint; use agent, sts or aws`,
+          `faults.clear(target): ${String(target)} is not an endpoint; use agent, sts, aws or imds`,
         )
       }
       for (const name of target === undefined ? TARGETS : [target]) specs[name] = {}
     },
     current(): FaultSettings {
-      return { agent: { ...specs.agent }, sts: { ...specs.sts }, aws: { ...specs.aws } }
+      return {
+        agent: { ...specs.agent },
+        sts: { ...specs.sts },
+        aws: { ...specs.aws },
+        imds: { ...specs.imds },
+      }
     },
     get: (target) => specs[target],
   }

@@ -43,3 +43,15 @@ export function podSuffix(length: number): string {
 export function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
 }
+
+/**
+ * `2026-11-23T13:06:32.123456789Z`: Go's `time.RFC3339Nano`, as the EKS Pod Identity agent marshals
+ * `Expiration` (`SdkCompliantExpirationTime.MarshalText` in aws/eks-pod-identity-agent
+ * pkg/credentials/model.go). Go trims trailing zeros of the fraction and drops an all-zero one.
+ * `nanos` (0–999 999) are the digits below the millisecond, which a JavaScript `Date` cannot hold.
+ */
+export function rfc3339Nano(ms: number, nanos = 0): string {
+  const iso = new Date(ms).toISOString() // 2026-11-23T13:06:32.123Z
+  const fraction = `${iso.slice(20, 23)}${String(nanos).padStart(6, '0')}`.replace(/0+$/, '')
+  return `${iso.slice(0, 19)}${fraction === '' ? '' : `.${fraction}`}Z`
+}

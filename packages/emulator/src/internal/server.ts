@@ -137,6 +137,9 @@ async function serve(
 function throttled(context: Context, target: Target, exchange: Exchange): void {
   if (target === 'agent') {
     send(exchange.res, 429, 'text/plain; charset=utf-8', 'ThrottlingException: Rate exceeded')
+  } else if (target === 'imds') {
+    // IMDS throttles per instance with 429 (EC2 docs "Query throttling").
+    send(exchange.res, 429, 'text/plain', 'Too Many Requests')
   } else if (target === 'aws' && isS3Request(exchange)) {
     s3Error(context.xml, exchange.res, 503, 'SlowDown', 'Please reduce your request rate.')
   } else {
@@ -145,9 +148,10 @@ function throttled(context: Context, target: Target, exchange: Exchange): void {
 }
 
 function injected(context: Context, target: Target, exchange: Exchange, status: number, code?: string): void {
-  const name = code ?? (target === 'agent' ? (http().STATUS_CODES[status] ?? 'Error') : codeForStatus(status))
+  const plain = target === 'agent' || target === 'imds'
+  const name = code ?? (plain ? (http().STATUS_CODES[status] ?? 'Error') : codeForStatus(status))
   const message = `${name}: injected by the podcreds emulator`
-  if (target === 'agent') send(exchange.res, status, 'text/plain; charset=utf-8', message)
+  if (plain) send(exchange.res, status, 'text/plain; charset=utf-8', message)
   else if (target === 'aws' && isS3Request(exchange))
     s3Error(context.xml, exchange.res, status, name, message)
   else stsError(context.xml, exchange.res, status, name, message)

@@ -4,6 +4,7 @@ import { checkAzure } from './checks/checkAzure.js'
 import { checkChain } from './checks/checkChain.js'
 import { checkEndpoints } from './checks/checkEndpoints.js'
 import { checkEnvironment } from './checks/checkEnvironment.js'
+import { checkInstanceMetadata } from './checks/checkInstanceMetadata.js'
 import { checkPod } from './checks/checkPod.js'
 import { checkTokens } from './checks/checkTokens.js'
 import type { DoctorFacts, DoctorOptions } from './DoctorFacts.js'
@@ -19,6 +20,7 @@ export const CHECKS: readonly Check[] = [
   checkTokens,
   checkChain,
   checkEndpoints,
+  checkInstanceMetadata,
   checkAzure,
 ]
 
