@@ -6,13 +6,15 @@
 // from both an .mts and a .cts file against the packed .d.ts (STYLE.md habit 10).
 import { execFile } from 'node:child_process'
 import { existsSync, realpathSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { nodeAgentsSupportProxyEnv } from '@podcreds/core'
+import { startEmulator } from '@podcreds/emulator'
+import { build as esbuild } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PackedPackage } from './fixtures/scratchLockfile.js'
 import { scratchProject } from './fixtures/scratchLockfile.js'
@@ -129,7 +131,7 @@ beforeAll(async () => {
 
   // A lockfile built from the workspace's: pnpm then resolves nothing and needs no registry
   // metadata, only the store the workspace install filled (see test/fixtures/scratchLockfile.ts).
-  const project = await scratchProject(root, app, tarballs, ['@types/node'])
+  const project = await scratchProject(root, app, tarballs, ['@types/node', 'test>@aws-sdk/client-s3'])
   await writeFile(join(app, 'package.json'), JSON.stringify(project.manifest, null, 2))
   await writeFile(join(app, 'pnpm-lock.yaml'), project.lockfile)
   const { stdout: storeDir } = await run('pnpm', ['store', 'path'], { cwd: root })
@@ -233,7 +235,9 @@ describe('packed packages', () => {
       expect(proxiedWithoutUndici.message).toContain('through the proxy http://127.0.0.1:9')
     } else {
       expect(proxiedWithoutUndici.code).toBe('ERR_INVALID_CONFIG')
-      expect(proxiedWithoutUndici.message).toContain('optional peer dependency undici, which is not installed')
+      expect(proxiedWithoutUndici.message).toContain(
+        'optional peer dependency undici, which is not installed',
+      )
       expect(proxiedWithoutUndici.message).toContain('npm install undici@7')
     }
   })
@@ -371,6 +375,49 @@ process.stdout.write(JSON.stringify(out))
     const [nodenext, bundler] = await Promise.all([check('tsconfig.json'), check('tsconfig.bundler.json')])
     expect(nodenext).toBe('')
     expect(bundler).toBe('')
+  }, 120_000)
+
+  it('an app bundled with esbuild carries no undici or fast-xml-parser and runs against the emulator (issue 20)', async () => {
+    // The README's first example, bundled as an app would be (platform node), from a user's
+    // install (the packed tarballs: no undici, no lru-cache), then run from a folder with no
+    // node_modules at all.
+    await copyFile(join(root, 'examples', 's3-default-chain.ts'), join(app(), 'app.ts'))
+    const out = join(scratch, 'bundled', 'app.mjs')
+    const result = await esbuild({
+      logOverride: {},
+      absWorkingDir: app(),
+      entryPoints: [join(app(), 'app.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: out,
+      metafile: true,
+      logLevel: 'error',
+      // The AWS SDK's CommonJS needs `require` in an ESM bundle.
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
+    })
+    const inputs = Object.keys(result.metafile.inputs)
+    expect(inputs.some((input) => input.includes('/@podcreds/chain/'))).toBe(true)
+    expect(inputs.filter((input) => /\/(undici|fast-xml-parser)\//.test(input))).toEqual([])
+
+    const emulator = await startEmulator()
+    try {
+      const ran = await run(process.execPath, [out], {
+        cwd: dirname(out),
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...emulator.env,
+        },
+        timeout: 60_000,
+      })
+      expect(ran.stdout).toContain('podcreds-demo')
+    } finally {
+      await emulator.close()
+    }
   }, 120_000)
 
   // Issue #21: without the optional peer @aws-sdk/credential-provider-node next to @podcreds/chain,

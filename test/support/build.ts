@@ -49,9 +49,9 @@ export function buildPackage(packageDir: string, isFresh: () => boolean = () => 
 const packagesDir = fileURLToPath(new URL('../../packages/', import.meta.url))
 
 /**
- * Whether every package's dist/index.js bundle is at least as new as everything it is built from:
- * every package's src/ (a bundle inlines the @podcreds packages it imports statically, so its
- * freshness depends on their sources too; a directory's own mtime covers a deleted file), every
+ * Whether every package's dist/index.js bundle is at least as new as everything the build reads:
+ * every package's src/ (a test that runs the CLI runs every package's bundle, so all must be
+ * current; a directory's own mtime covers a deleted file), every
  * package.json and tsconfig.json (exports and compiler options decide what is bundled and how),
  * tsconfig.base.json and scripts/bundle.mjs. The bundle step sets the bundles' mtime on every run,
  * so this is false after a `tsc -b` alone (which leaves the bundles as they were) and after any

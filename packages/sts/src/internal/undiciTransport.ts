@@ -7,7 +7,6 @@ export type { Dispatcher }
 // undici costs 110–140 ms to load, and is an optional peer dependency (issue 20): it is imported
 // only for a caller's `dispatcher`, or for a proxy on a runtime whose own agents cannot use one
 // (Node before 22.21/24.5, Deno).
-let undiciModule: Promise<typeof import('undici')> | undefined
 
 // One agent per proxy configuration, so keep-alive connections are reused across calls. Idle
 // undici sockets are unref'd and never hold the process open.
@@ -26,12 +25,12 @@ export async function undiciTransport(config: {
   proxy: ProxyEnv | undefined
   connectTimeoutMs: number
 }): Promise<HttpTransport> {
-  undiciModule ??= import('undici')
   let undici: typeof import('undici')
   try {
-    undici = await undiciModule
+    // Inside `try`: a bundler that cannot resolve the optional peer leaves the import to run
+    // time (esbuild fails the build on a bare unresolvable `import()` outside one; issue 20).
+    undici = await import('undici')
   } catch (error) {
-    undiciModule = undefined
     throw new CredentialsError(
       `${config.dispatcher === undefined ? `a proxy is set (HTTPS_PROXY / HTTP_PROXY) and Node ${process.versions.node}'s own agents cannot use one` : 'a `dispatcher` was passed'}, so STS requests need the optional peer dependency undici, which is not installed: \`npm install undici@7\` (or use Node.js 22.21+ / 24.5+, whose agents speak HTTP proxies). podcreds will not connect directly instead.`,
       { code: 'ERR_INVALID_CONFIG', cause: codeOnly((error as { code?: unknown }).code) },
