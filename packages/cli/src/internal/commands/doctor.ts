@@ -12,9 +12,10 @@ Diagnoses how this pod (this environment) gets AWS credentials. A list of small 
 giving findings (ok, warning or error, with a fix for what to do): whether this runs in a pod and
 as which service account, the environment, the projected tokens (claims, audience, expiry —
 never the token), one walk of the default chain (env keys → web identity (IRSA) → container
-(EKS Pod Identity) → AWS SDK fallback) with the cause of a failure and its fix, Entra Workload ID
-on AKS. It resolves credentials once, with one attempt per endpoint, and every probe is bounded
-in time. Secrets are never printed. Exits 1 when a finding is an error.
+(EKS Pod Identity) → AWS SDK profiles → instance metadata) with the cause of a failure and its
+fix, in a pod whether the node's instance role is reachable through IMDS, Entra Workload ID on
+AKS. It resolves credentials once, with one attempt per endpoint, and every probe is bounded in
+time. Secrets are never printed. Exits 1 when a finding is an error.
 
 Options:
   --json                       the findings and facts as one JSON object

@@ -205,7 +205,10 @@ function containerFix(link: ExplainedLink, facts: DoctorFacts): string {
   }
 }
 
-function sdkFix({ profile }: DoctorFacts): string {
+function sdkFix({ profile, sdkAvailable }: DoctorFacts): string {
+  // A selected profile that exists fails the chain when the SDK cannot read it (issue #17): the
+  // cause is the missing package, not the profile.
+  if (!sdkAvailable) return SDK_INSTALL
   if (profile === undefined) {
     return 'a profile the AWS SDK reads (default, or a credential_process in it) fails: check ~/.aws/config and ~/.aws/credentials'
   }
