@@ -278,20 +278,25 @@ describe('podcreds demo and emulate', () => {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString()
     })
-    // stdout is a pipe: it is closed after the export lines, while the emulator runs on.
-    await new Promise<void>((resolve) =>
-      child.stdout.on('end', resolve).on('data', (d: Buffer) => {
-        stdout += d.toString()
-      }),
-    )
-    expect(stdout).toMatch(/^export AWS_ROLE_ARN=arn:aws:iam::\d{12}:role\//m)
-    for (const text of stdout.trim().split('\n')) expect(text).toMatch(/^export [A-Z0-9_]+=/)
-    expect(stdout).toContain(`export PODCREDS_EMULATOR_PID=${child.pid}`)
+    const closed = new Promise((resolve) => child.on('close', resolve))
+    try {
+      // stdout is a pipe: it is closed after the export lines, while the emulator runs on.
+      await new Promise<void>((resolve) =>
+        child.stdout.on('end', resolve).on('data', (d: Buffer) => {
+          stdout += d.toString()
+        }),
+      )
+      expect(stdout).toMatch(/^export AWS_ROLE_ARN=arn:aws:iam::\d{12}:role\//m)
+      for (const text of stdout.trim().split('\n')) expect(text).toMatch(/^export [A-Z0-9_]+=/)
+      expect(stdout).toContain(`export PODCREDS_EMULATOR_PID=${child.pid}`)
+    } finally {
+      // Stopped even when an assertion failed: no emulator outlives the test.
+      child.kill('SIGTERM')
+    }
+    expect(await closed).toBe(0)
+    // Read once the process is gone: the two pipes' events come in no set order.
     expect(stderr).toMatch(/podcreds emulator running/)
     expect(stderr).not.toMatch(/below/)
-    child.kill('SIGTERM')
-    const code = await new Promise((resolve) => child.on('close', resolve))
-    expect(code).toBe(0)
   })
 
   it('eval "$(podcreds emulate &)" loads the pod into a shell, as its help says', async () => {
