@@ -49,6 +49,14 @@ export async function simulate(config, refreshing, CredentialsError = null) {
       sourceCalls: 0,
       outageCalls: 0,
       outageMinutes: outage ? new Array(Math.ceil((outageTo - outageFrom) / MINUTE)).fill(0) : null,
+      // During the outage, split by the state of the process's credentials (issue #18): valid and
+      // outside the 1-minute mandatory window, or expired.
+      outageCallsValid: 0,
+      outageCallsExpired: 0,
+      expiredMinutes: outage ? new Array(Math.ceil((outageTo - outageFrom) / MINUTE)).fill(0) : null,
+      expiredAtOutageEnd: false,
+      validUntilInOutage: 0,
+      freshToCallerAt: null,
       failures: 0,
       hadOutageFailure: false,
       recoveredAt: null,
@@ -71,6 +79,11 @@ export async function simulate(config, refreshing, CredentialsError = null) {
       if (down) {
         pod.outageCalls++
         pod.outageMinutes[Math.floor((t - outageFrom) / MINUTE)]++
+        if (t < pod.validUntil - MINUTE) pod.outageCallsValid++
+        else if (t >= pod.validUntil) {
+          pod.outageCallsExpired++
+          pod.expiredMinutes[Math.floor((t - outageFrom) / MINUTE)]++
+        }
       }
       return new Promise((resolve, reject) => {
         // A dead agent refuses the connection at once; a live one answers after latencyMs.
@@ -139,6 +152,13 @@ export async function simulate(config, refreshing, CredentialsError = null) {
         }
       }
       for (const pod of slotPods) {
+        const onFresh = (creds) => {
+          onOk()
+          // The first caller to get credentials fetched after the source came back.
+          if (pod.freshToCallerAt === null && creds.expiration.getTime() - lifetimeMs >= outageTo) {
+            pod.freshToCallerAt = vt.now
+          }
+        }
         const onErr = () => {
           totals.failures++
           pod.failures++
@@ -147,12 +167,20 @@ export async function simulate(config, refreshing, CredentialsError = null) {
         }
         for (let k = 0; k < callsPerTick; k++) {
           totals.calls++
-          pod.provider().then(onOk, onErr)
+          pod.provider().then(outage ? onFresh : onOk, onErr)
         }
       }
       if (t0 + periodMs < end) vt.at(t0 + periodMs, tick)
     }
     vt.at(START + offset, tick)
+  }
+  if (outage) {
+    vt.at(outageTo, () => {
+      for (const pod of pods) {
+        pod.validUntilInOutage = pod.validUntil
+        pod.expiredAtOutageEnd = pod.validUntil > 0 && pod.validUntil <= outageTo
+      }
+    })
   }
 
   const wallStart = performance.now()
@@ -180,6 +208,20 @@ export async function simulate(config, refreshing, CredentialsError = null) {
       perPodPeakMinute: pods.map((p) => Math.max(0, ...p.outageMinutes)),
       recoveryMs: pods.filter((p) => p.hadOutageFailure).map((p) => (p.recoveredAt ?? end) - outageTo),
       affectedPods: pods.filter((p) => p.hadOutageFailure).length,
+      // Processes whose credentials had expired when the source came back: time until fresh
+      // credentials reached a caller; the source-call rate of each while valid and while expired.
+      callerRecoveryMs: pods
+        .filter((p) => p.expiredAtOutageEnd)
+        .map((p) => (p.freshToCallerAt ?? end) - outageTo),
+      perPodValidRate: pods.map((p) => {
+        const validMs = Math.max(0, Math.min(outageTo, p.validUntilInOutage - MINUTE) - outageFrom)
+        return validMs >= MINUTE ? p.outageCallsValid / (validMs / MINUTE) : null
+      }),
+      perPodExpiredRate: pods.map((p) => {
+        const expiredMs = Math.max(0, outageTo - Math.max(outageFrom, p.validUntilInOutage))
+        return expiredMs >= MINUTE ? p.outageCallsExpired / (expiredMs / MINUTE) : null
+      }),
+      perPodExpiredPeakMinute: pods.map((p) => Math.max(0, ...p.expiredMinutes)),
     }
   }
   if (perPod) result.perPodHourly = pods.map((p) => p.hourly)

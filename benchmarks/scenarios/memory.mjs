@@ -1,6 +1,7 @@
 // 8. Memory, in child processes started with --expose-gc: retained heap per cached provider
 // (10,000 `refreshing()` engines, each holding credentials and its place in the shared refresh
-// scheduler, whose one unref'd timer serves every engine of the clock) vs
+// scheduler, whose one unref'd timer serves every engine of the clock; informational since issue
+// #18) vs
 // the SDK's memoized providers; 10,000 keys through `sharedProvider` with max 64; RSS of a
 // process that resolved once (podcreds defaultChain vs SDK defaultProvider, emulator agent).
 import { fileURLToPath } from 'node:url'
@@ -120,9 +121,11 @@ if (args.worker) {
         ours: ours.perInstance,
         sdk: memo.perInstance,
         unit: 'B',
-        goal: '≤ SDK',
-        met: ours.perInstance <= memo.perInstance,
-        note: `SDK = memoize of @smithy/property-provider; SDK client stack (memoizeChain + memoizeIdentityProvider): ${stack.perInstance.toFixed(0)} B. Includes the credentials object (same on both sides) and, for ours, the engine's entry in the refresh scheduler shared by every engine of its clock`,
+        // Informational (issue #18 retired the goal): a process holds a handful of engines, and up
+        // to ~1 KB each buys plain, readable engine code.
+        goal: 'informational (≤ ~1 KB)',
+        met: null,
+        note: `SDK = memoize of @smithy/property-provider; SDK client stack (memoizeChain + memoizeIdentityProvider): ${stack.perInstance.toFixed(0)} B. Includes the credentials object (same on both sides) and, for ours, the engine's state, its method closures and its entry in the refresh scheduler shared by every engine of its clock`,
       }),
     )
   }

@@ -145,27 +145,21 @@ const CONNECT_TIMEOUT_MS = 3_000
 interface EntraToken extends ExpiringIdentity {
   token: string
   expiration: Date
-  /** Entra's `refresh_in`, as an epoch-ms point; absent when Entra did not send it. */
-  refreshAfter: number | undefined
-  /** The advisory window that honours `refresh_in`: `expires_in − refresh_in`. */
-  windowMs: number | undefined
+  /**
+   * Entra's `refresh_in` as a point in time: the engine's refresh hint, so its background refresh
+   * comes then (DESIGN.md "@podcreds/refresh"); absent when Entra did not send it.
+   */
+  refreshAfter?: Date
   /** The engine's `keyOf`: a hash of the token, so "the same token again" is recognised (rule 10). */
   key: string
 }
 
+/** One scope set: one engine for the credential's whole life. */
 interface Entry {
   scope: string
   config: Config
   engine: RefreshingProvider<EntraToken>
-  /** The window the current engine was built with (`undefined`: the engine's lifetime table). */
-  windowMs: number | undefined
-  /** The last token fetched from Entra for this scope set. */
-  current: EntraToken | undefined
-  /** The next source call must ask Entra, whatever `refresh_in` says (a CAE claims challenge). */
-  force: boolean
 }
-
-const noop = (): void => {}
 
 /**
  * Entra Workload ID on AKS as an Azure `TokenCredential`: reads the projected service-account token
@@ -204,7 +198,7 @@ export function workloadIdentityCredential(
   const timeoutMs = options.timeoutMs ?? DEFAULT_ENTRA_TIMEOUT_MS
   const maxAttempts = options.maxAttempts ?? DEFAULT_ENTRA_MAX_ATTEMPTS
   const readOptions = options.readFile === undefined ? {} : { readFile: options.readFile }
-  const { refreshWindowMs: userWindowMs, ...engineOptions } = options.refresh ?? {}
+  const engineOptions = options.refresh ?? {}
   const configOptions: ConfigOptions = {
     tenantId: options.tenantId,
     clientId: options.clientId,
@@ -245,17 +239,16 @@ export function workloadIdentityCredential(
         token: answer.accessToken,
         // Measured from when the request left, as MSAL does: never later than Entra's own clock.
         expiration: new Date(sentAt + answer.expiresInMs),
-        refreshAfter: answer.refreshInMs === undefined ? undefined : sentAt + answer.refreshInMs,
-        windowMs: answer.refreshInMs === undefined ? undefined : answer.expiresInMs - answer.refreshInMs,
         key: createHash('sha256').update(answer.accessToken).digest('base64url').slice(0, 22),
       }
+      // refresh_in: Entra asks to be asked again from then on; the engine refreshes at that point
+      // (jittered a little later, never inside its mandatory window).
+      if (answer.refreshInMs !== undefined) token.refreshAfter = new Date(sentAt + answer.refreshInMs)
       logger?.debug?.('azure: access token received', {
         clientId: config.clientId,
         scope,
         expiresOn: token.expiration.toISOString(),
-        ...(token.refreshAfter === undefined
-          ? {}
-          : { refreshAfter: new Date(token.refreshAfter).toISOString() }),
+        ...(token.refreshAfter === undefined ? {} : { refreshAfter: token.refreshAfter.toISOString() }),
       })
       return token
     }
@@ -292,40 +285,12 @@ export function workloadIdentityCredential(
     )
   }
 
-  const makeEngine = (
-    entry: Entry,
-    windowMs: number | undefined,
-    primed: EntraToken | undefined,
-  ): RefreshingProvider<EntraToken> => {
-    let seed = primed
-    const source = async (): Promise<EntraToken> => {
-      if (seed !== undefined) {
-        // A re-tuned engine starts from the token the previous engine fetched (see `retune`).
-        const token = seed
-        seed = undefined
-        if (token.expiration.getTime() > clock.now()) return token
-      }
-      const current = entry.current
-      // refresh_in: Entra asks not to refresh before this point. The engine's first refresh after
-      // a fetch is phase-spread from a quarter of the lifetime (DESIGN rule 3); before refresh_in
-      // we answer with the token we hold, which the engine counts as "unchanged" (rule 10) and
-      // retries closer to its refresh point. Never inside the mandatory window: refresh_in comes
-      // before expiry − (expires_in − refresh_in)/2.
-      if (
-        !entry.force &&
-        current !== undefined &&
-        current.refreshAfter !== undefined &&
-        clock.now() < current.refreshAfter
-      ) {
-        return current
-      }
-      entry.force = false
+  const makeEngine = (entry: Omit<Entry, 'engine'>): RefreshingProvider<EntraToken> => {
+    const source = (): Promise<EntraToken> => {
       // The token file path is read per request (env may point elsewhere after a redeploy);
       // tenant, client and authority are the entry's key.
       const fresh = resolveConfig(configOptions)
-      const token = await requestToken({ ...entry.config, tokenFilePath: fresh.tokenFilePath }, entry.scope)
-      entry.current = token
-      return token
+      return requestToken({ ...entry.config, tokenFilePath: fresh.tokenFilePath }, entry.scope)
     }
     const engine = refreshing(source, {
       ...engineOptions,
@@ -333,42 +298,9 @@ export function workloadIdentityCredential(
       random,
       ...(logger === undefined ? {} : { logger }),
       keyOf: (token) => token.key,
-      ...(userWindowMs !== undefined
-        ? { refreshWindowMs: userWindowMs }
-        : windowMs !== undefined
-          ? { refreshWindowMs: windowMs }
-          : {}),
     })
     if (closed) engine.close()
     return engine
-  }
-
-  /**
-   * `refresh_in` sets the engine's advisory window (`expires_in − refresh_in`), but an engine's
-   * window is fixed when it is built and the first answer is needed to know it. So the first
-   * engine of a scope set uses the lifetime table; when a token says otherwise, a new engine takes
-   * over, seeded with that token, and the old one is closed. Tokens of one resource keep the same
-   * `refresh_in` ratio, so this happens once per scope set.
-   */
-  const retune = (entry: Entry, used: RefreshingProvider<EntraToken>, token: EntraToken): void => {
-    if (userWindowMs !== undefined || entry.engine !== used) return
-    // Entra's lifetimes vary by a few minutes from token to token; only a real change of the
-    // refresh_in ratio is worth a new engine (which restarts its stats and phase spreading).
-    const previous = entry.windowMs
-    const next = token.windowMs
-    if (next === previous) return
-    if (
-      previous !== undefined &&
-      next !== undefined &&
-      Math.abs(next - previous) <= Math.max(60_000, previous / 10)
-    ) {
-      return
-    }
-    entry.windowMs = token.windowMs
-    entry.engine = makeEngine(entry, token.windowMs, token)
-    used.close()
-    // Take the seed now, so the new engine's refresh timer runs even if nobody calls for a while.
-    entry.engine().catch(noop)
   }
 
   const getToken = async (
@@ -392,30 +324,19 @@ export function workloadIdentityCredential(
     const key = `${config.authority.href}|${config.tenantId}|${config.clientId}|${scopesKey}`
     let entry = entries.get(key)
     if (entry === undefined) {
-      const created: Entry = {
-        scope,
-        config,
-        engine: undefined as unknown as RefreshingProvider<EntraToken>,
-        windowMs: undefined,
-        current: undefined,
-        force: false,
-      }
-      created.engine = makeEngine(created, undefined, undefined)
-      entries.set(key, created)
-      entry = created
+      const settings = { scope, config }
+      entry = { ...settings, engine: makeEngine(settings) }
+      entries.set(key, entry)
     }
     if (typeof getTokenOptions?.claims === 'string' && getTokenOptions.claims !== '') {
       // A CAE claims challenge: the resource rejected the token we gave. Drop it and ask Entra.
-      entry.force = true
       entry.engine.invalidate()
     }
-    const engine = entry.engine
-    const token = await abortable(engine(), signal)
-    retune(entry, engine, token)
+    const token = await abortable(entry.engine(), signal)
     return protectAccessToken({
       token: token.token,
       expiresOnTimestamp: token.expiration.getTime(),
-      ...(token.refreshAfter === undefined ? {} : { refreshAfterTimestamp: token.refreshAfter }),
+      ...(token.refreshAfter === undefined ? {} : { refreshAfterTimestamp: token.refreshAfter.getTime() }),
       tokenType: 'Bearer',
     })
   }

@@ -151,12 +151,16 @@ describe('refresh_in', () => {
     )
     await credential.getToken(SCOPE)
 
+    // Every 30 min up to 1 ms before refresh_in (12 h).
     for (let i = 0; i < 24; i++) {
-      await clock.advance(30 * MINUTE)
+      await clock.advance(i === 23 ? 30 * MINUTE - 1 : 30 * MINUTE)
       await credential.getToken(SCOPE)
     }
 
     expect(requests).toHaveLength(1)
+    // From refresh_in on, the engine's background refresh comes within its small jitter band.
+    await clock.advance(1 + 0.05 * 24 * HOUR)
+    expect(requests).toHaveLength(2)
   })
 })
 

@@ -52,6 +52,13 @@ export interface RefreshingProvider<T> {
 export interface ExpiringIdentity {
   /** When the identity stops being valid. */
   expiration?: Date
+  /**
+   * When the source wants this identity refreshed in the background (Azure's `refresh_in`): the
+   * engine's refresh point becomes this time, jittered forward over 5 % of the lifetime and
+   * clamped to `[fetch + lifetime/4, expiry − W/2]`, so before the mandatory window. Absent: the
+   * point of rule 3. Not a valid `Date`: the answer is a failed refresh (`ERR_RESPONSE_INVALID`).
+   */
+  refreshAfter?: Date
 }
 
 /** The secret-free summary of a source error, as `stats().lastError` and events carry it. */

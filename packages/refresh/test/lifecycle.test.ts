@@ -121,3 +121,38 @@ describe('exported defaults', () => {
     expect(DEFAULT_MAX_STALENESS_MS).toBe(0)
   })
 })
+
+describe('detachable methods (issue #18)', () => {
+  it('refresh, invalidate, stats, close and [Symbol.dispose] work taken off the provider', async () => {
+    // Prepare
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(45) })
+    const { refresh, invalidate, stats, close, [Symbol.dispose]: dispose } = engine
+    // Act and assess, one method at a time.
+    const held = await engine()
+    const renewed = await refresh()
+    expect(renewed).not.toBe(held)
+    expect(stats()).toMatchObject({ sourceCalls: 2, calls: 1 })
+    invalidate(renewed.accessKeyId)
+    expect(await engine()).not.toBe(renewed)
+    expect(clock.pending()).toBe(1)
+    // The SIGTERM pattern: a handler that calls the method with no receiver.
+    const handlers: (() => void)[] = [close]
+    for (const h of handlers) h()
+    expect(stats().closed).toBe(true)
+    expect(clock.pending()).toBe(0)
+    dispose()
+    expect(clock.pending()).toBe(0)
+  })
+
+  it('holds nothing reachable from the provider that shows the credentials', async () => {
+    const clock = new FakeClock()
+    const source = new ScriptedSource(clock)
+    const engine = refreshing(source.fn, { clock, random: mulberry32(46) })
+    await engine()
+    const { inspect } = await import('node:util')
+    expect(inspect(engine, { showHidden: true, depth: 8 })).not.toContain('SECRETCANARY')
+    engine.close()
+  })
+})
