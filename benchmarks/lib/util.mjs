@@ -46,7 +46,11 @@ let childSeq = 0
  * Runs `node [execArgv] script --json <tmp> ...args` and returns the parsed JSON it wrote.
  * Throws (with the child's stderr) when the child exits non-zero.
  */
-export async function runNode(script, args = [], { env, execArgv = [], timeoutMs = 240_000, cwd, node = process.execPath } = {}) {
+export async function runNode(
+  script,
+  args = [],
+  { env, execArgv = [], timeoutMs = 240_000, cwd, node = process.execPath } = {},
+) {
   mkdirSync(OUT_DIR, { recursive: true })
   const jsonPath = join(OUT_DIR, `child-${process.pid}-${childSeq++}.json`)
   const child = spawn(node, [...execArgv, script, '--json', jsonPath, ...args], {

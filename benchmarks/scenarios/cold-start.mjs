@@ -7,9 +7,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { cachedNode, NODES } from '../../scripts/lib/runtimes.mjs'
 import { startBenchEmulator } from '../lib/emulator-env.mjs'
 import { footprint } from '../lib/footprint.mjs'
-import { cachedNode, NODES } from '../../scripts/lib/runtimes.mjs'
 import { BENCH_DIR, emit, median, OUT_DIR, row, runNode, scenarioArgs } from '../lib/util.mjs'
 
 const SELF = fileURLToPath(import.meta.url)
@@ -94,10 +94,18 @@ function loadedModules() {
  */
 async function otherNodes(podEnv, runs) {
   const out = []
-  for (const { version } of [...NODES].sort((a, b) => a.version.localeCompare(b.version, 'en', { numeric: true }))) {
+  for (const { version } of [...NODES].sort((a, b) =>
+    a.version.localeCompare(b.version, 'en', { numeric: true }),
+  )) {
     const node = cachedNode(version)
     if (node === undefined) {
-      out.push(row(SCENARIO, `Node ${version}: import + first resolve`, { ours: 'missing', sdk: 'missing', note: 'not installed: run `pnpm test:runtimes` once' }))
+      out.push(
+        row(SCENARIO, `Node ${version}: import + first resolve`, {
+          ours: 'missing',
+          sdk: 'missing',
+          note: 'not installed: run `pnpm test:runtimes` once',
+        }),
+      )
       continue
     }
     const results = { ours: [], sdk: [] }
@@ -121,7 +129,7 @@ async function otherNodes(podEnv, runs) {
         sdk: m('sdk', 'resolveMs'),
         unit: 'ms',
         goal: 'informational',
-        note: 'Node\'s first HTTP request is most of both (see the floor row for the machine\'s Node)',
+        note: "Node's first HTTP request is most of both (see the floor row for the machine's Node)",
       }),
     )
   }

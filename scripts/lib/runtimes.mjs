@@ -41,9 +41,19 @@ export function installRuntime(pkg, version, bin, log = () => {}) {
   log(`installing ${pkg}@${version} into ${prefix}`)
   const npm = spawnSync(
     'npm',
-    ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `${pkg}@${version}`],
+    [
+      'install',
+      '--prefix',
+      prefix,
+      '--no-save',
+      '--no-package-lock',
+      '--no-audit',
+      '--no-fund',
+      `${pkg}@${version}`,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   )
-  if (npm.status !== 0 || !existsSync(binary)) throw new Error(`runtimes: could not install ${pkg}@${version}`)
+  if (npm.status !== 0 || !existsSync(binary))
+    throw new Error(`runtimes: could not install ${pkg}@${version}`)
   return binary
 }
