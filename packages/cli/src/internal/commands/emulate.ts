@@ -48,6 +48,7 @@ export async function emulate(args: string[], io: Io): Promise<number> {
       stsUrl: emulator.stsUrl,
       issuerUrl: emulator.issuerUrl,
       awsUrl: emulator.awsUrl,
+      imdsUrl: emulator.imdsUrl,
       env: emulator.env,
       irsaEnv: emulator.irsaEnv,
     })
@@ -55,6 +56,11 @@ export async function emulate(args: string[], io: Io): Promise<number> {
     const env = values.pod === 'irsa' ? emulator.irsaEnv : emulator.env
     line(io.stderr, s.bold(`podcreds emulator running (${values.pod} pod). Ctrl-C to stop.`))
     line(io.stderr, `  agent ${emulator.agentUrl}  sts ${emulator.stsUrl}  aws ${emulator.awsUrl}`)
+    // Issue 17: the pod meets the node's IMDS too, as on a node that does not block it.
+    line(
+      io.stderr,
+      `  imds ${emulator.imdsUrl} (node role ${emulator.instanceRoleArn}; podcreds doctor finds it)`,
+    )
     line(io.stderr, '  try, with the lines below loaded into your shell: aws sts get-caller-identity')
     for (const [name, value] of Object.entries(env)) {
       if (value !== undefined) line(io.stdout, `export ${name}=${shellQuote(value)}`)
