@@ -66,6 +66,11 @@ export interface InstanceMetadataOptions {
   transport?: HttpTransport
 }
 
+/** @defaultValue 1000 */
+export const DEFAULT_IMDS_TIMEOUT_MS: Milliseconds = 1000
+/** @defaultValue 21600 */
+export const DEFAULT_IMDS_TOKEN_TTL_SECONDS = 21_600
+
 /**
  * Credentials of the EC2 instance role from the **instance metadata service**, IMDSv2 only:
  * `PUT /latest/api/token` (with `x-aws-ec2-metadata-token-ttl-seconds`), then
@@ -95,11 +100,6 @@ export interface InstanceMetadataOptions {
  * const credentials = await fromInstanceMetadata({ timeoutMs: 500 })()
  * ```
  */
-/** @defaultValue 1000 */
-export const DEFAULT_IMDS_TIMEOUT_MS: Milliseconds = 1000
-/** @defaultValue 21600 */
-export const DEFAULT_IMDS_TOKEN_TTL_SECONDS = 21_600
-
 export function fromInstanceMetadata(
   options: InstanceMetadataOptions = {},
 ): DescribableProvider<TemporaryCredentials> {

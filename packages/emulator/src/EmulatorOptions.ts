@@ -54,13 +54,19 @@ export interface EmulatorOptions {
    * them, and never a set with 15 s or less left. `cache: false` issues a fresh set per request.
    * @defaultValue `{ cache: true }`
    */
-  agent?: { cache?: boolean }
+  agent?: {
+    /** Cache per token as the real agent does; `false` issues a fresh set per request. @defaultValue true */
+    cache?: boolean
+  }
   /**
    * The IMDSv2 stand-in (`imdsUrl`): the node's instance role, whose credentials a pod reaches
    * unless IMDS is blocked for pods.
    * @defaultValue `{ roleArn: 'arn:aws:iam::<accountId>:role/podcreds-demo-node' }`
    */
-  imds?: { roleArn?: string }
+  imds?: {
+    /** The node's instance role (an IAM role ARN). @defaultValue `arn:aws:iam::<accountId>:role/podcreds-demo-node` */
+    roleArn?: string
+  }
   /** Lifetime of the projected tokens, in milliseconds. @defaultValue 86_400_000 (24 h, as EKS projects them) */
   tokenLifetimeMs?: Milliseconds
   /**
