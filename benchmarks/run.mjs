@@ -21,6 +21,7 @@ const SCENARIOS = [
   ['memory.mjs', '8. Memory'],
   ['scale.mjs', '9. Scale'],
   ['decode-token.mjs', '10. Token decode (issue 5)'],
+  ['assume-role.mjs', '11. AssumeRole (issue 19)'],
 ].filter(([file]) => !only || only.split(',').some((o) => file.startsWith(o)))
 
 const started = performance.now()

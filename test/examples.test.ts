@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import type { Emulator } from '@podcreds/emulator'
 import { startEmulator } from '@podcreds/emulator'
 import { afterEach, describe, expect, it } from 'vitest'
+import { main as assumeRole } from '../examples/assume-role.js'
 import { main as containerExplicit, EKS_POD_IDENTITY } from '../examples/container-explicit.js'
 import { main as emulatorLocal } from '../examples/emulator-local.js'
 import { EKS_IRSA, main as webIdentityExplicit } from '../examples/web-identity-explicit.js'
@@ -82,6 +83,24 @@ describe('examples/emulator-local.ts', () => {
     expect(run.arn).toMatch(/^arn:aws:sts::111122223333:assumed-role\/podcreds-demo-irsa\//)
     expect(run.accessKeyId).toMatch(/^ASIA…[A-Z0-9]{4}$/)
   })
+})
+
+describe('examples/assume-role.ts (issue 19)', () => {
+  let emulator: Emulator | undefined
+  afterEach(async () => {
+    await emulator?.close()
+    emulator = undefined
+  })
+  const CROSS = 'arn:aws:iam::444455556666:role/podcreds-demo-cross-account'
+
+  it.each(['env', 'irsaEnv'] as const)(
+    'the same code crosses into account 444455556666 from a %s pod',
+    async (which) => {
+      emulator = await startEmulator()
+      const run = await assumeRole(CROSS, emulator[which])
+      expect(run).toEqual({ owner: '444455556666', buckets: ['podcreds-demo'] })
+    },
+  )
 })
 
 describe('examples/container-explicit.ts and examples/web-identity-explicit.ts', () => {
@@ -296,6 +315,7 @@ describe('examples/kubernetes manifests', () => {
 
 describe('READMEs embed the examples as they are', () => {
   const readmes = [
+    'packages/sts/README.md',
     'packages/chain/README.md',
     'packages/container/README.md',
     'packages/web-identity/README.md',

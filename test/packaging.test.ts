@@ -6,7 +6,8 @@
 // from both an .mts and a .cts file against the packed .d.ts (STYLE.md habit 10).
 import { execFile } from 'node:child_process'
 import { existsSync, realpathSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -418,4 +419,57 @@ process.stdout.write(JSON.stringify(out))
       await emulator.close()
     }
   }, 120_000)
+
+  // Issue #21: without the optional peer @aws-sdk/credential-provider-node next to @podcreds/chain,
+  // profiles cannot be read; with AWS_PROFILE set, doctor says that, not that the SDK found nothing.
+  // The CLI's own @aws-sdk/client-sts brings the package into the install, and the package manager
+  // hoists it where chain's folder resolves it: the link it resolves through is moved away for the
+  // run, as if it were not installed (client-sts keeps its own link).
+  it('doctor with AWS_PROFILE set and no AWS SDK for the chain says the fallback is unavailable', async () => {
+    const bin = join(app(), 'node_modules', 'podcreds', 'dist', 'bin.js')
+    const chainDir = dirname(createRequire(realpathSync(bin)).resolve('@podcreds/chain/package.json'))
+    const hoisted: string[] = []
+    for (let dir = chainDir; dir !== dirname(dir); dir = dirname(dir)) {
+      const link = join(dir, 'node_modules', '@aws-sdk', 'credential-provider-node')
+      if (existsSync(link)) hoisted.push(link)
+    }
+    for (const link of hoisted) await rename(link, `${link}.moved`)
+    // A profile in no file, then one that exists (podsafe: then the chain fails naming it).
+    const config = join(scratch, 'config-with-prod')
+    await writeFile(config, '[profile prod]\nregion = eu-west-1\n')
+    const outputs: string[] = []
+    try {
+      for (const extra of [{}, { AWS_CONFIG_FILE: config }]) {
+        outputs.push(
+          await run(process.execPath, [bin, 'doctor', '--json'], {
+            cwd: app(),
+            env: {
+              PATH: process.env.PATH,
+              HOME: scratch,
+              AWS_PROFILE: 'prod',
+              AWS_EC2_METADATA_DISABLED: 'true',
+              ...extra,
+            },
+          }).then(
+            ({ stdout }) => stdout,
+            (error: { stdout?: string }) => error.stdout ?? '',
+          ),
+        )
+      }
+    } finally {
+      for (const link of hoisted) await rename(`${link}.moved`, link)
+    }
+    for (const result of outputs) {
+      const findings = (
+        JSON.parse(result) as { findings: { severity: string; message: string; fix?: string }[] }
+      ).findings
+      const errors = findings.filter((finding) => finding.severity === 'error')
+      expect(errors, result).toHaveLength(1)
+      expect(errors[0]?.fix).toMatch(/install @aws-sdk\/credential-provider-node/)
+      expect(result).not.toMatch(/found no credentials/)
+    }
+    expect(outputs[0]).toMatch(
+      /AWS_PROFILE is prod, but profiles cannot be read here: the AWS SDK fallback is unavailable/,
+    )
+  }, 30_000)
 })

@@ -19,6 +19,7 @@ export const sharedProvider = () => load('@podcreds/refresh/shared', 'sharedProv
 export const decodeToken = () => load('@podcreds/token', 'decodeToken')
 export const fromContainer = () => load('@podcreds/container', 'fromContainer')
 export const fromWebIdentity = () => load('@podcreds/web-identity', 'fromWebIdentity')
+export const fromAssumeRole = () => load('@podcreds/sts', 'fromAssumeRole')
 export const defaultChain = () => load('@podcreds/chain', 'defaultChain')
 export const startEmulator = () => load('@podcreds/emulator', 'startEmulator')
 export const CredentialsError = () => load('@podcreds/core', 'CredentialsError')

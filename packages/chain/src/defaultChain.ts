@@ -17,9 +17,10 @@ import { buildDefaultLinks } from './internal/defaultLinks.js'
 /**
  * The name of a link of the default chain, as `explain()` reports it: `env` (keys in the
  * environment), `web-identity` (IRSA), `container` (EKS Pod Identity, ECS), `sdk` (profiles through
- * the AWS SDK's ini, SSO and process providers), `imds` (the EC2 instance role).
+ * the AWS SDK's ini, SSO and process providers), `profile` (a selected profile that chains roles,
+ * resolved natively with `fromAssumeRole`), `imds` (the EC2 instance role).
  */
-export type LinkName = 'env' | 'web-identity' | 'container' | 'sdk' | 'imds'
+export type LinkName = 'env' | 'web-identity' | 'container' | 'profile' | 'sdk' | 'imds'
 
 /**
  * Options of {@link defaultChain}, nested per link. Every option is checked when

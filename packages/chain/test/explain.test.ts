@@ -169,7 +169,9 @@ describe('explain()', () => {
       dryRun: true,
       sdkFallback: countingLoader,
     })
+    // The profile link (issue 19) goes first and leaves a profile that chains no roles to sdk.
     expect(explanation.links.map((link) => link.name)).toEqual([
+      'profile',
       'sdk',
       'env',
       'web-identity',
@@ -177,9 +179,9 @@ describe('explain()', () => {
       'imds',
     ])
     expect(explanation.chosen).toBe('sdk')
-    expect(explanation.links[3]!.reason).toMatch(/^also configured .*, not used: sdk comes first$/)
+    expect(explanation.links[4]!.reason).toMatch(/^also configured .*, not used: sdk comes first$/)
     // The AWS SDK skips env keys when AWS_PROFILE is set; explain says so.
-    expect(explanation.links[1]!.reason).toMatch(
+    expect(explanation.links[2]!.reason).toMatch(
       /not configured either: skipped: profile dev is selected \(AWS_PROFILE\)/,
     )
   })

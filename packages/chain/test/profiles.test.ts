@@ -60,7 +60,9 @@ describe('defaultChain(): a selected profile', () => {
     const explanation = await explain({ env, sdkFallback: true })
     expect(credentials.accessKeyId).toBe('AKIAPROCESSPROFILE01')
     expect(explanation.chosen).toBe('sdk')
-    expect(explanation.links[0]!.details).toMatchObject({
+    // The profile link (issue 19) leaves a profile without role_arn to the sdk link.
+    expect(explanation.links[0]).toMatchObject({ name: 'profile', status: 'skipped' })
+    expect(explanation.links[1]!.details).toMatchObject({
       profile: 'proc',
       profileSource: 'AWS_PROFILE',
       profileFile: files.AWS_CONFIG_FILE,
@@ -106,7 +108,7 @@ describe('defaultChain(): a selected profile', () => {
         ),
       )
       expect(error.message).toMatch(why)
-      expect(explanation.links[0]).toMatchObject({
+      expect(explanation.links[1]).toMatchObject({
         name: 'sdk',
         status: 'failed',
         details: { code: 'ERR_INVALID_CONFIG' },
@@ -134,7 +136,14 @@ describe('defaultChain(): a selected profile', () => {
       provider.close()
       const explanation = await explain({ env, sdkFallback })
       expect(explanation.chosen).toBe('container')
-      expect(explanation.links.slice(0, 2)).toMatchObject([
+      expect(explanation.links.slice(0, 3)).toMatchObject([
+        {
+          name: 'profile',
+          status: 'skipped',
+          reason: expect.stringMatching(
+            /^profile nosuch \(AWS_PROFILE\) is in no shared config file \(.*\)$/,
+          ),
+        },
         {
           name: 'sdk',
           status: 'skipped',

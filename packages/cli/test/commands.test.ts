@@ -56,6 +56,29 @@ describe('podcreds (global)', () => {
     }
   })
 
+  it("-h and 'help <command>' print the command's help (issue #21)", async () => {
+    for (const args of [
+      ['doctor', '-h'],
+      ['help', 'doctor'],
+    ]) {
+      const res = await run(args)
+      expect(res.code, args.join(' ')).toBe(0)
+      expect(res.stdout).toMatch(/^usage: podcreds doctor/)
+      expect(res.stderr).toBe('')
+    }
+    for (const command of ['demo', 'emulate', 'trust-policy']) {
+      const res = await run([command, '-h'])
+      expect(res.code, command).toBe(0)
+      expect(res.stdout).toMatch(new RegExp(`^usage: podcreds ${command}`))
+    }
+    const plain = await run(['help'])
+    expect(plain.code).toBe(0)
+    expect(plain.stdout).toMatch(/^usage: podcreds <command>/)
+    const unknown = await run(['help', 'frobnicate'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/)
+  })
+
   it('an unknown command or option is one line on stderr and exit 2', async () => {
     const unknown = await run(['frobnicate'])
     expect(unknown.code).toBe(2)
@@ -132,173 +155,33 @@ describe('podcreds credential-process', () => {
     expect(JSON.parse(first.stdout).AccessKeyId).toMatch(/^ASIA/)
   })
 
-  it('fails on stderr, exit 1 and nothing on stdout when no source is configured', async () => {
+  it('fails on stderr, exit 1 and nothing on stdout when no source is configured, in words for an AWS CLI user', async () => {
     const res = await run(['credential-process'], podEnv({}))
     expect(res.code).toBe(1)
     expect(res.stdout).toBe('')
     expect(res.stderr).toMatch(/ERR_CHAIN_EXHAUSTED/)
-    for (const link of ['env', 'web-identity', 'container', 'sdk']) expect(res.stderr).toContain(`- ${link}:`)
+    // One line (the AWS CLI prints it after "Error when retrieving credentials from custom-process"),
+    // naming what it reads and where to look, not the chain's option names (issue #21).
+    expect(res.stderr.trim().split('\n')).toHaveLength(1)
+    expect(res.stderr).toMatch(/AWS_ROLE_ARN .* AWS_CONTAINER_CREDENTIALS_FULL_URI/)
+    expect(res.stderr).toMatch(/never reads AWS CLI profiles/)
+    expect(res.stderr).toMatch(/podcreds doctor/)
+    expect(res.stderr).not.toMatch(/sdkFallback/)
+  })
+
+  it('a configured but broken source is one line with the cause, and points at doctor', async () => {
+    const res = await run(
+      ['credential-process'],
+      podEnv({ ...emulator.env, AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://127.0.0.1:1/v1/credentials' }),
+    )
+    expect(res.code).toBe(1)
+    expect(res.stdout).toBe('')
+    expect(res.stderr.trim().split('\n')).toHaveLength(1)
+    expect(res.stderr).toMatch(/ECONNREFUSED.*podcreds doctor.*\[ERR_NETWORK\]/)
   })
 })
 
-const CANARY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYDOCTORCANARY'
-
-describe('podcreds doctor', () => {
-  it('reports the chosen link, the token claims and the next refresh (--json)', async () => {
-    const res = await run(['doctor', '--json'], podEnv(emulator.env))
-    expect(res.code).toBe(0)
-    const report = JSON.parse(res.stdout)
-    expect(report.ok).toBe(true)
-    expect(report.chosen).toBe('container')
-    expect(report.credentials.accessKeyId).toMatch(/^ASIA…/)
-    expect(Date.parse(report.credentials.nextRefreshAt)).toBeGreaterThan(Date.now())
-    expect(report.tokens[0].claims.audiences).toBe('pods.eks.amazonaws.com')
-    expect(report.endpoints[0].reachable).toBe(true)
-    expect(report.problems).toEqual([])
-  })
-
-  it('names both IRSA and Pod Identity being set, and that web identity wins', async () => {
-    const res = await run(['doctor', '--json'], podEnv({ ...emulator.env, ...emulator.irsaEnv }))
-    expect(res.code).toBe(0)
-    const report = JSON.parse(res.stdout)
-    expect(report.chosen).toBe('web-identity')
-    expect(report.warnings.map((w: { message: string }) => w.message).join('\n')).toMatch(/both IRSA/)
-  })
-
-  it('names an expired token and a wrong audience, each with a fix', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'podcreds-doctor-'))
-    const now = Math.floor(Date.now() / 1000)
-    const file = join(dir, 'token')
-    await writeFile(
-      file,
-      fakeJwt({
-        iss: 'https://issuer',
-        sub: 'system:serviceaccount:a:b',
-        aud: 'wrong',
-        iat: now - 7200,
-        exp: now - 3600,
-      }),
-    )
-    const res = await run(
-      ['doctor', '--json'],
-      podEnv({ ...emulator.irsaEnv, AWS_WEB_IDENTITY_TOKEN_FILE: file }),
-    )
-    expect(res.code).toBe(1)
-    const report = JSON.parse(res.stdout)
-    const messages = report.problems.map((p: { message: string }) => p.message).join('\n')
-    expect(messages).toMatch(/expired/)
-    expect(messages).toMatch(/audience wrong/)
-    for (const problem of report.problems) expect(problem.fix.length).toBeGreaterThan(10)
-  })
-
-  it('a half-set or badly dated environment key pair gets the fix for what is wrong', async () => {
-    const cases: [Record<string, string>, RegExp, RegExp][] = [
-      [{ AWS_SECRET_ACCESS_KEY: CANARY }, /AWS_ACCESS_KEY_ID is not/, /together/],
-      [{ AWS_ACCESS_KEY_ID: 'AKIAHALFSETEXAMPLE01' }, /AWS_SECRET_ACCESS_KEY is not/, /together/],
-      [
-        {
-          AWS_ACCESS_KEY_ID: 'AKIAHALFSETEXAMPLE01',
-          AWS_SECRET_ACCESS_KEY: CANARY,
-          AWS_CREDENTIAL_EXPIRATION: 'notadate',
-        },
-        /AWS_CREDENTIAL_EXPIRATION/,
-        /RFC 3339 date-time in the future/,
-      ],
-    ]
-    for (const [env, message, fix] of cases) {
-      const res = await run(['doctor', '--json'], podEnv(env))
-      expect(res.code).toBe(1)
-      const report = JSON.parse(res.stdout)
-      const problem = report.problems.find((p: { message: string }) => p.message.includes('env link'))
-      expect(problem?.message).toMatch(message)
-      expect(problem?.fix).toMatch(fix)
-      expect(res.stdout + res.stderr).not.toContain(CANARY)
-    }
-  })
-
-  it('with AWS_PROFILE naming a profile that does not exist, the fix is about the profile', async () => {
-    const res = await run(['doctor', '--json'], podEnv({ AWS_PROFILE: 'nosuch' }))
-    expect(res.code).toBe(1)
-    const fixes = JSON.parse(res.stdout)
-      .problems.map((p: { fix: string }) => p.fix)
-      .join('\n')
-    expect(fixes).toMatch(/AWS_PROFILE is nosuch/)
-    expect(fixes).toContain(join(home, 'no-config'))
-  })
-
-  it('never prints the password of a URL variable (agent URI, STS endpoint)', async () => {
-    const password = 'PASSWORDCANARY0123456789'
-    const agent = new URL(emulator.env.AWS_CONTAINER_CREDENTIALS_FULL_URI!)
-    agent.username = 'u'
-    agent.password = password
-    const sts = new URL(emulator.irsaEnv.AWS_ENDPOINT_URL_STS!)
-    sts.username = 'u'
-    sts.password = password
-    for (const env of [
-      { ...emulator.env, AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.href },
-      { ...emulator.irsaEnv, AWS_ENDPOINT_URL_STS: sts.href },
-    ]) {
-      for (const args of [['doctor', '--json'], ['doctor']]) {
-        const res = await run(args, podEnv(env))
-        expect(res.stdout).toMatch(/\*\*\*@127\.0\.0\.1/)
-        expect(res.stdout + res.stderr).not.toContain(password)
-      }
-    }
-  })
-
-  it('names an unreachable agent', async () => {
-    emulator.faults.set({ agent: { down: true } })
-    try {
-      const res = await run(['doctor', '--json'], podEnv(emulator.env))
-      expect(res.code).toBe(1)
-      const report = JSON.parse(res.stdout)
-      expect(report.ok).toBe(false)
-      expect(report.problems.length).toBeGreaterThan(0)
-    } finally {
-      emulator.faults.clear()
-    }
-  })
-
-  it('names a missing region for IRSA', async () => {
-    const env = podEnv({ ...emulator.irsaEnv, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined })
-    const res = await run(['doctor', '--json'], env)
-    const report = JSON.parse(res.stdout)
-    expect(report.warnings.map((w: { message: string }) => w.message).join('\n')).toMatch(/no region/)
-  })
-
-  it('recognises an AKS pod (Entra Workload ID) and gets it a token', async () => {
-    const res = await run(['doctor', '--json'], podEnv(emulator.azureEnv))
-    expect(res.code).toBe(0)
-    const report = JSON.parse(res.stdout)
-    expect(report.ok).toBe(true)
-    expect(report.chosen).toBeNull()
-    expect(report.azure.configured).toBe(true)
-    expect(Date.parse(report.azure.token.expiresAt)).toBeGreaterThan(Date.now())
-    expect(report.problems).toEqual([])
-    const human = await run(['doctor'], podEnv(emulator.azureEnv))
-    expect(human.stdout).toMatch(/Entra Workload ID/)
-  })
-
-  it('names a half-configured AKS pod with the fix', async () => {
-    const res = await run(
-      ['doctor', '--json'],
-      podEnv({ AZURE_CLIENT_ID: emulator.azureEnv.AZURE_CLIENT_ID }),
-    )
-    expect(res.code).toBe(1)
-    const report = JSON.parse(res.stdout)
-    expect(report.azure.configured).toBe(false)
-    const problem = report.problems.find((p: { message: string }) => p.message.includes('half set up'))
-    expect(problem.message).toMatch(/AZURE_TENANT_ID/)
-    expect(problem.fix).toMatch(/azure\.workload\.identity\/use/)
-  })
-
-  it('exits 1 and says what to do when nothing is configured (human output)', async () => {
-    const res = await run(['doctor'], podEnv({}))
-    expect(res.code).toBe(1)
-    expect(res.stdout).toMatch(/no credential source is configured/)
-    expect(res.stdout).toMatch(/fix:/)
-  })
-})
+// doctor's situations are in doctor.test.ts (issue #21).
 
 describe('podcreds token inspect', () => {
   it('prints claims, expiry and rotation, never the token', async () => {
@@ -340,6 +223,20 @@ describe('podcreds token inspect', () => {
     expect(res.stdout).toMatch(/expired/)
   })
 
+  it("--purpose aks speaks of AKS's webhook, not EKS's (issue #21)", async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const res = await run(
+      ['token', 'inspect', '-', '--purpose', 'aks', '--json'],
+      {},
+      fakeJwt({ iss: 'x', aud: 'sts.amazonaws.com', iat: now, exp: now + 3600 }),
+    )
+    expect(res.code).toBe(1)
+    const [problem] = JSON.parse(res.stdout).problems
+    expect(problem.message).toMatch(/aks needs api:\/\/AzureADTokenExchange/)
+    expect(problem.fix).toMatch(/Azure Workload Identity webhook/)
+    expect(problem.fix).not.toMatch(/EKS/)
+  })
+
   it('rejects a malformed token with ERR_TOKEN_INVALID', async () => {
     const res = await run(['token', 'inspect', '-'], {}, 'not-a-jwt')
     expect(res.code).toBe(1)
@@ -371,22 +268,54 @@ describe('podcreds demo and emulate', () => {
     }
   })
 
-  it('emulate prints export lines and stops on SIGTERM', async () => {
+  it('emulate prints only export lines on stdout, its prose on stderr, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [BIN, 'emulate', '--pod', 'irsa'], {
       env: { PATH: process.env.PATH },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d.toString()
-        if (stdout.includes('AWS_ENDPOINT_URL_STS')) resolve()
-      })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString()
     })
-    expect(stdout).toMatch(/^export AWS_ROLE_ARN=arn:aws:iam::\d{12}:role\//m)
-    child.kill('SIGTERM')
+    const closed = new Promise((resolve) => child.on('close', resolve))
+    try {
+      // stdout is a pipe: it is closed after the export lines, while the emulator runs on.
+      await new Promise<void>((resolve) =>
+        child.stdout.on('end', resolve).on('data', (d: Buffer) => {
+          stdout += d.toString()
+        }),
+      )
+      expect(stdout).toMatch(/^export AWS_ROLE_ARN=arn:aws:iam::\d{12}:role\//m)
+      for (const text of stdout.trim().split('\n')) expect(text).toMatch(/^export [A-Z0-9_]+=/)
+      expect(stdout).toContain(`export PODCREDS_EMULATOR_PID=${child.pid}`)
+    } finally {
+      // Stopped even when an assertion failed: no emulator outlives the test.
+      child.kill('SIGTERM')
+    }
+    expect(await closed).toBe(0)
+    // Read once the process is gone: the two pipes' events come in no set order.
+    expect(stderr).toMatch(/podcreds emulator running/)
+    expect(stderr).not.toMatch(/below/)
+  })
+
+  it('eval "$(podcreds emulate &)" loads the pod into a shell, as its help says', async () => {
+    const script = [
+      `eval "$("${process.execPath}" "${BIN}" emulate --pod irsa 2>/dev/null &)"`,
+      `"${process.execPath}" "${BIN}" credential-process`,
+      'kill "$PODCREDS_EMULATOR_PID"',
+    ].join('\n')
+    const child = spawn('bash', ['-c', script], {
+      env: { PATH: process.env.PATH, HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+    })
     const code = await new Promise((resolve) => child.on('close', resolve))
     expect(code).toBe(0)
+    expect(JSON.parse(stdout).AccessKeyId).toMatch(/^ASIA/)
   })
 })
 
@@ -405,9 +334,11 @@ describe('instance metadata in a pod', () => {
     const before = emulator.stats().imdsRequests
     const res = await run(['doctor', '--json'], podEnv(emulator.env))
     const report = JSON.parse(res.stdout)
-    const warning = report.warnings.find((w: { message: string }) => w.message.startsWith('IMDS at'))
+    const warning = report.findings.find(
+      (f: { check: string; severity: string }) => f.check === 'instance-metadata' && f.severity === 'warning',
+    )
     expect(warning.message).toBe(
-      `IMDS at ${emulator.imdsUrl}/ answers this pod with the instance role podcreds-demo-node: any code in this pod can take its credentials (the node's IAM role, unless kube2iam or kiam serve per-pod roles there)`,
+      `the instance role podcreds-demo-node is reachable from this pod through IMDS at ${emulator.imdsUrl}/ (it answered the IMDSv2 token PUT and named the role): that is the node's role, unless kube2iam or kiam serve per-pod roles there, and any code in this pod can use its permissions. podcreds does not (its imds link is off in a pod); other SDKs fall back to it`,
     )
     expect(warning.fix).toMatch(/hop limit of 1/)
     expect(warning.fix).toMatch(/NetworkPolicy/)
@@ -415,7 +346,9 @@ describe('instance metadata in a pod', () => {
     expect(emulator.stats().imdsRequests - before).toBe(2)
     expect(report.chosen).toBe('container')
     const human = await run(['doctor'], podEnv(emulator.env))
-    expect(human.stdout).toContain('warning IMDS at')
+    expect(human.stdout).toMatch(
+      /warning instance-metadata +the instance role podcreds-demo-node is reachable/,
+    )
   })
 
   it('doctor does not probe IMDS off-cluster', async () => {
@@ -425,7 +358,7 @@ describe('instance metadata in a pod', () => {
       podEnv({ ...emulator.env, KUBERNETES_SERVICE_HOST: undefined, AWS_EC2_METADATA_DISABLED: 'true' }),
     )
     const report = JSON.parse(res.stdout)
-    expect(report.warnings.some((w: { message: string }) => w.message.startsWith('IMDS'))).toBe(false)
+    expect(report.findings.some((f: { check: string }) => f.check === 'instance-metadata')).toBe(false)
     expect(emulator.stats().imdsRequests).toBe(before)
   })
 
@@ -435,7 +368,7 @@ describe('instance metadata in a pod', () => {
     const byEnv = await run(['credential-process'], imdsOnlyPod({ PODCREDS_INSTANCE_METADATA: 'true' }))
     expect(skipped.code).toBe(1)
     expect(skipped.stderr).toMatch(
-      /imds: skipped inside Kubernetes .* --?instance-?metadata|imds: skipped inside Kubernetes/,
+      /the instance role \(IMDS\) is skipped inside Kubernetes, .*--instance-metadata \(or PODCREDS_INSTANCE_METADATA=true\)/,
     )
     for (const res of [flagged, byEnv]) {
       expect(res.code).toBe(0)

@@ -19,7 +19,7 @@ export interface EmulatorRole {
   arn: string
   /**
    * The role's trust policy, or a function building it from the issuer (which gets its port at
-   * start). STS evaluates it for `AssumeRoleWithWebIdentity`; the agent requires it to trust the
+   * start). STS evaluates it for `AssumeRoleWithWebIdentity` and `AssumeRole`; the agent requires it to trust the
    * `pods.eks.amazonaws.com` service with `sts:AssumeRole` and `sts:TagSession`.
    */
   trustPolicy: TrustPolicy | ((context: TrustPolicyContext) => TrustPolicy)
@@ -55,7 +55,7 @@ export interface EmulatorOptions {
    * @defaultValue `{ cache: true }`
    */
   agent?: {
-    /** Cache per token as the real agent does; `false` issues a fresh set per request. @defaultValue true */
+    /** Whether the agent caches per token as the real one does. @defaultValue true */
     cache?: boolean
   }
   /**
@@ -64,7 +64,7 @@ export interface EmulatorOptions {
    * @defaultValue `{ roleArn: 'arn:aws:iam::<accountId>:role/podcreds-demo-node' }`
    */
   imds?: {
-    /** The node's instance role (an IAM role ARN). @defaultValue `arn:aws:iam::<accountId>:role/podcreds-demo-node` */
+    /** The node's instance role. @defaultValue `arn:aws:iam::<accountId>:role/podcreds-demo-node` */
     roleArn?: string
   }
   /** Lifetime of the projected tokens, in milliseconds. @defaultValue 86_400_000 (24 h, as EKS projects them) */
@@ -77,7 +77,9 @@ export interface EmulatorOptions {
   /**
    * The roles. @defaultValue `arn:aws:iam::<accountId>:role/podcreds-demo` (Pod Identity trust) and
    * `arn:aws:iam::<accountId>:role/podcreds-demo-irsa` (IRSA trust with `StringEquals` on `:sub`
-   * = `system:serviceaccount:<namespace>:<serviceAccount>` and `:aud` = `sts.amazonaws.com`)
+   * = `system:serviceaccount:<namespace>:<serviceAccount>` and `:aud` = `sts.amazonaws.com`), and
+   * `arn:aws:iam::444455556666:role/podcreds-demo-cross-account`, which trusts both (`sts:AssumeRole`
+   * for a cross-account hop)
    */
   roles?: readonly EmulatorRole[]
   /** The Pod Identity associations. @defaultValue `<namespace>/<serviceAccount>` → `…:role/podcreds-demo` */

@@ -48,6 +48,8 @@ export const DEFAULT_AGENT_CREDENTIAL_LIFETIME_MS = 21_600_000
 export const DEFAULT_TOKEN_LIFETIME_MS = 86_400_000
 /** @defaultValue `'111122223333'`: the documentation account id of AWS examples. */
 export const DEFAULT_ACCOUNT_ID = '111122223333'
+// The other documentation account id of AWS examples: the default cross-account role's (issue 19).
+const CROSS_ACCOUNT_ID = '444455556666'
 
 /** The file names EKS uses in its projected volumes. */
 const POD_IDENTITY_FILE = 'eks-pod-identity-token'
@@ -512,6 +514,19 @@ function resolveRoles(context: Context, settings: Settings): string {
           serviceAccount: settings.serviceAccount,
           accountId: ctx.accountId,
         }),
+    },
+    // Issue 19: a role in another account that trusts both pod roles, for a cross-account hop
+    // (fromAssumeRole, AWS CLI profiles with role_arn) out of the box.
+    {
+      arn: `arn:aws:iam::${CROSS_ACCOUNT_ID}:role/podcreds-demo-cross-account`,
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: {
+          Effect: 'Allow',
+          Principal: { AWS: [`arn:aws:iam::${settings.accountId}:role/podcreds-demo`, defaultIrsa] },
+          Action: 'sts:AssumeRole',
+        },
+      },
     },
   ]
   let irsa: string | undefined

@@ -67,6 +67,7 @@ describe('startEmulator', () => {
     expect(emulator.roleArns).toEqual([
       'arn:aws:iam::111122223333:role/podcreds-demo',
       'arn:aws:iam::111122223333:role/podcreds-demo-irsa',
+      'arn:aws:iam::444455556666:role/podcreds-demo-cross-account',
     ])
     expect(existsSync(emulator.tokenDir)).toBe(false)
     await expect(send(emulator.agentUrl)).rejects.toThrow()

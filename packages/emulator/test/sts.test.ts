@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises'
 import { type Emulator, lintTrustPolicy, startEmulator, type TrustPolicy } from '@podcreds/emulator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assumeRole, stsForm, stsKeys, xmlField } from './helpers.js'
+import type { Reply } from './helpers.js'
+import { agentKeys, assumeRole, getCredentials, signedSend, stsForm, stsKeys, xmlField } from './helpers.js'
 
 const IRSA_ROLE = 'arn:aws:iam::111122223333:role/podcreds-demo-irsa'
 
@@ -120,7 +122,7 @@ describe('STS AssumeRoleWithWebIdentity', () => {
     })
     const badName = await assumeRole(emulator.stsUrl, IRSA_ROLE, token, { RoleSessionName: 'has space' })
     const badDuration = await assumeRole(emulator.stsUrl, IRSA_ROLE, token, { DurationSeconds: '60' })
-    const unknown = await stsForm(emulator.stsUrl, { Action: 'AssumeRole' })
+    const unknown = await stsForm(emulator.stsUrl, { Action: 'GetSessionToken' })
     expect([noToken, badName, badDuration].map((r) => [r.status, xmlField(r.body, 'Code')])).toEqual([
       [400, 'ValidationError'],
       [400, 'ValidationError'],
@@ -239,5 +241,110 @@ describe('the IRSA trust-policy weakness', () => {
     const codes = lintTrustPolicy(policies.get(NO_AUD)).map((f) => f.code)
     expect(codes).toContain('MISSING_AUD')
     expect(codes).toContain('WILDCARD_SUB')
+  })
+})
+
+describe('STS AssumeRole (signed, role chaining; issue 19)', () => {
+  const CROSS = 'arn:aws:iam::444455556666:role/podcreds-demo-cross-account'
+  let emulator: Emulator
+  let pod: Awaited<ReturnType<typeof agentKeys>>
+  beforeAll(async () => {
+    emulator = await startEmulator()
+    const token = await readFile(emulator.env.AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE!, 'utf8')
+    pod = agentKeys(await getCredentials(emulator.agentUrl, token))
+  })
+  afterAll(() => emulator.close())
+  const form = (params: Record<string, string>): string =>
+    new URLSearchParams({ Action: 'AssumeRole', Version: '2011-06-15', ...params }).toString()
+
+  it('issues the cross-account role to the pod role its trust policy names', async () => {
+    const reply = await signedSend(emulator.stsUrl, pod, {
+      service: 'sts',
+      body: form({ RoleArn: CROSS, RoleSessionName: 'hop' }),
+    })
+    expect(reply.status).toBe(200)
+    expect(reply.body).toContain('<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">')
+    expect(xmlField(reply.body, 'Arn')).toBe(
+      'arn:aws:sts::444455556666:assumed-role/podcreds-demo-cross-account/hop',
+    )
+    // The chained session defaults to (at most) an hour, as STS's.
+    const expiry = Date.parse(xmlField(reply.body, 'Expiration') ?? '')
+    expect(expiry - Date.now()).toBeLessThanOrEqual(3_600_000)
+  })
+
+  const refusals: [string, () => Promise<Reply>, number, string, RegExp][] = [
+    [
+      'an unsigned request',
+      () =>
+        stsForm(emulator.stsUrl, {
+          Action: 'AssumeRole',
+          Version: '2011-06-15',
+          RoleArn: CROSS,
+          RoleSessionName: 'x1',
+        }),
+      403,
+      'MissingAuthenticationToken',
+      /missing Authentication Token/,
+    ],
+    [
+      'a tampered signature',
+      () =>
+        signedSend(emulator.stsUrl, pod, {
+          service: 'sts',
+          body: form({ RoleArn: CROSS, RoleSessionName: 'x2' }),
+          tamper: (headers) => {
+            headers.authorization = String(headers.authorization).replace(
+              /Signature=[0-9a-f]{4}/,
+              'Signature=0000',
+            )
+          },
+        }),
+      403,
+      'SignatureDoesNotMatch',
+      /signature we calculated/,
+    ],
+    [
+      'a key the emulator never issued',
+      () =>
+        signedSend(
+          emulator.stsUrl,
+          { accessKeyId: 'ASIAUNKNOWN000000000', secretAccessKey: 'x', sessionToken: 'y' },
+          {
+            service: 'sts',
+            body: form({ RoleArn: CROSS, RoleSessionName: 'x3' }),
+          },
+        ),
+      403,
+      'InvalidClientTokenId',
+      /security token included in the request is invalid/,
+    ],
+    [
+      'a chained session over an hour',
+      () =>
+        signedSend(emulator.stsUrl, pod, {
+          service: 'sts',
+          body: form({ RoleArn: CROSS, RoleSessionName: 'x4', DurationSeconds: '3601' }),
+        }),
+      400,
+      'ValidationError',
+      /exceeds the 1 hour session limit for roles assumed by role chaining/,
+    ],
+    [
+      'a role whose trust policy does not name the caller (the IRSA role trusts only its OIDC provider)',
+      () =>
+        signedSend(emulator.stsUrl, pod, {
+          service: 'sts',
+          body: form({ RoleArn: IRSA_ROLE, RoleSessionName: 'x5' }),
+        }),
+      403,
+      'AccessDenied',
+      /is not authorized to perform: sts:AssumeRole on resource/,
+    ],
+  ]
+  it.each(refusals)('refuses %s', async (_name, request, status, code, message) => {
+    const reply = await request()
+    expect(reply.status).toBe(status)
+    expect(xmlField(reply.body, 'Code')).toBe(code)
+    expect(xmlField(reply.body, 'Message')).toMatch(message)
   })
 })

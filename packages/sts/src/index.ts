@@ -1,8 +1,14 @@
+export type {
+  AssumeRoleSource,
+  FromAssumeRoleOptions,
+  SessionTag,
+} from './fromAssumeRole.js'
+export { fromAssumeRole, ROLE_CHAINING_MAX_DURATION_SECONDS } from './fromAssumeRole.js'
 // The building blocks of podcreds' STS clients (@podcreds/web-identity uses them): the form,
 // the answer, the transport and the value formats, each the one place they are defined.
 export type { EnvRegion } from './internal/config.js'
 export { envRegion, quote } from './internal/config.js'
-export type { AssumeRoleParams, StsPolicyDescriptor } from './internal/sts.js'
+export type { AssumeRoleParams, StsAction, StsPolicyDescriptor } from './internal/sts.js'
 export { formBody, isInvalidIdentityToken, readStsResponse } from './internal/sts.js'
 export type { StsTransportOptions, UndiciDispatcher } from './internal/transport.js'
 export { describeStsProxy, stsTransport } from './internal/transport.js'

@@ -28,7 +28,10 @@ export interface StsEndpoint {
   source: string
   /** The region the URL was built for; absent for a configured endpoint URL or the global one. */
   region?: string
-  /** Set when the configuration is probably not what was meant (no region at all). */
+  /**
+   * Set when the configuration is probably not what was meant: no region at all, or an
+   * `AWS_STS_REGIONAL_ENDPOINTS` other than `regional`/`legacy` (ignored, as the AWS SDK for JS does).
+   */
   warning?: string
 }
 
@@ -69,7 +72,10 @@ const COMMERCIAL: Partition = { pattern: /$/, dnsSuffix: 'amazonaws.com', dualSt
  * (`sts-fips.<region>.amazonaws.com`; GovCloud's regional endpoints are FIPS already) and
  * `AWS_USE_DUALSTACK_ENDPOINT` (`sts.<region>.api.aws`). The global `https://sts.amazonaws.com`
  * only for the region `aws-global`, or for `AWS_STS_REGIONAL_ENDPOINTS=legacy` with no region.
- * No region at all: `us-east-1`'s regional endpoint and a `warning`.
+ * No region at all: `us-east-1`'s regional endpoint and a `warning`. Another
+ * `AWS_STS_REGIONAL_ENDPOINTS` value than `regional`/`legacy` is ignored with a `warning`, as the AWS
+ * SDK for JS ignores it. Equal to the AWS SDK for JS's STS endpoint resolver for every region it
+ * knows, with FIPS and dual-stack (a test compares them).
  *
  * A malformed `region` or `endpoint` argument throws a `TypeError`; a malformed value in `env`
  * throws a `CredentialsError` with code `ERR_INVALID_CONFIG`.
@@ -109,16 +115,23 @@ export function resolveStsEndpoint(input: ResolveStsEndpointInput = {}): StsEndp
   const region = input.region ?? envRegion(env)?.region
   const fips = readBoolean(env, 'AWS_USE_FIPS_ENDPOINT') === true
   const dualStack = readBoolean(env, 'AWS_USE_DUALSTACK_ENDPOINT') === true
-  const mode = readEnv(env, 'AWS_STS_REGIONAL_ENDPOINTS')?.toLowerCase()
-  if (mode !== undefined && mode !== 'legacy' && mode !== 'regional') {
-    throw new CredentialsError(
-      `AWS_STS_REGIONAL_ENDPOINTS must be "regional" or "legacy", got ${JSON.stringify(mode.slice(0, 32))}`,
-      { code: 'ERR_INVALID_CONFIG' },
-    )
+  const rawMode = readEnv(env, 'AWS_STS_REGIONAL_ENDPOINTS')?.toLowerCase()
+  // The AWS SDK for JS ignores any other value (issue 19): so do we, with a warning, as regional.
+  const mode = rawMode === 'legacy' || rawMode === 'regional' ? rawMode : undefined
+  const modeWarning =
+    rawMode === undefined || mode !== undefined
+      ? undefined
+      : `AWS_STS_REGIONAL_ENDPOINTS must be "regional" or "legacy", got ${JSON.stringify(rawMode.slice(0, 32))}; using regional endpoints as the AWS SDK does`
+  const warn = (result: StsEndpoint): StsEndpoint => {
+    if (modeWarning === undefined) return result
+    return {
+      ...result,
+      warning: result.warning === undefined ? modeWarning : `${result.warning}; ${modeWarning}`,
+    }
   }
 
   if (region === GLOBAL_REGION && !fips && !dualStack) {
-    return { url: new URL(GLOBAL_URL), source: 'global endpoint (region aws-global)' }
+    return warn({ url: new URL(GLOBAL_URL), source: 'global endpoint (region aws-global)' })
   }
   if (region === undefined) {
     // The SDKs' endpoint rules use the global endpoint only without FIPS and dual-stack.
@@ -131,18 +144,18 @@ export function resolveStsEndpoint(input: ResolveStsEndpointInput = {}): StsEndp
     const warning =
       `no region is configured (region option, AWS_REGION, AWS_DEFAULT_REGION or the calling client's ` +
       `region); using ${DEFAULT_STS_REGION}'s STS endpoint as the AWS SDK does`
-    return {
+    return warn({
       url: regionalUrl(DEFAULT_STS_REGION, fips, dualStack),
       source: `no region: regional endpoint of ${DEFAULT_STS_REGION}${variant(fips, dualStack)}`,
       region: DEFAULT_STS_REGION,
       warning,
-    }
+    })
   }
-  return {
+  return warn({
     url: regionalUrl(region, fips, dualStack),
     source: `regional endpoint of ${region}${variant(fips, dualStack)}`,
     region,
-  }
+  })
 }
 
 function regionalUrl(region: string, fips: boolean, dualStack: boolean): URL {

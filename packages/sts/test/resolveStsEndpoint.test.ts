@@ -180,7 +180,6 @@ describe('resolveStsEndpoint', () => {
     ['AWS_ENDPOINT_URL_STS', { AWS_ENDPOINT_URL_STS: 'sts.local' }],
     ['AWS_ENDPOINT_URL', { AWS_ENDPOINT_URL: 'ftp://x' }],
     ['AWS_USE_DUALSTACK_ENDPOINT', { AWS_USE_DUALSTACK_ENDPOINT: '1' }],
-    ['AWS_STS_REGIONAL_ENDPOINTS', { AWS_STS_REGIONAL_ENDPOINTS: 'global' }],
   ])('a malformed %s is ERR_INVALID_CONFIG', (name, env) => {
     let error: unknown
     try {
@@ -191,5 +190,20 @@ describe('resolveStsEndpoint', () => {
     expect(error).toBeInstanceOf(CredentialsError)
     expect((error as CredentialsError).code).toBe('ERR_INVALID_CONFIG')
     expect((error as CredentialsError).message).toContain(name)
+  })
+
+  it('ignores an AWS_STS_REGIONAL_ENDPOINTS other than regional/legacy with a warning, as the AWS SDK for JS does', () => {
+    // The JS SDK v3 does not read the variable at all; botocore accepts only the two values.
+    const endpoint = resolveStsEndpoint({
+      region: 'eu-west-1',
+      env: { AWS_STS_REGIONAL_ENDPOINTS: 'Global' },
+    })
+    expect(endpoint.url.href).toBe('https://sts.eu-west-1.amazonaws.com/')
+    expect(endpoint.warning).toMatch(
+      /AWS_STS_REGIONAL_ENDPOINTS must be "regional" or "legacy", got "global"; using regional/,
+    )
+    const noRegion = resolveStsEndpoint({ env: { AWS_STS_REGIONAL_ENDPOINTS: 'nope' } })
+    expect(noRegion.url.href).toBe('https://sts.us-east-1.amazonaws.com/')
+    expect(noRegion.warning).toMatch(/^no region is configured.*; AWS_STS_REGIONAL_ENDPOINTS must be/)
   })
 })

@@ -75,8 +75,8 @@ export interface FromWebIdentityOptions {
   roleSessionName?: string
   /**
    * The region whose STS endpoint to call.
-   * @defaultValue `AWS_REGION`, then `AWS_DEFAULT_REGION`, then the calling SDK client's region,
-   * then `us-east-1` with a warning
+   * @defaultValue the calling SDK client's region, then `AWS_REGION`, then `AWS_DEFAULT_REGION`,
+   * then `us-east-1` with a warning (the AWS SDK for JS's order)
    */
   region?: string
   /**
@@ -206,19 +206,18 @@ export function fromWebIdentity(
         )
       }
     }
+    // The AWS SDK for JS's order (issue 19): the option, the calling client's region, then the
+    // environment (its web-identity role assumer: region ?? parentRegion ?? the env/ini default).
     let region = options.region
     let regionSource = 'region option'
+    if (region === undefined && callerRegion !== undefined) {
+      region = callerRegion
+      regionSource = "the calling client's region"
+    }
     if (region === undefined) {
       const fromEnv = envRegion(env)
-      if (fromEnv !== undefined) {
-        region = fromEnv.region
-        regionSource = fromEnv.name
-      } else if (callerRegion !== undefined) {
-        region = callerRegion
-        regionSource = "the calling client's region"
-      } else {
-        regionSource = 'none'
-      }
+      region = fromEnv?.region
+      regionSource = fromEnv?.name ?? 'none'
     }
     const endpoint = resolveStsEndpoint({
       env,

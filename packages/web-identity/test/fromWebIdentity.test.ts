@@ -352,7 +352,7 @@ describe('fromWebIdentity: regions and endpoints', () => {
     ])
   })
 
-  it('prefers the region option and AWS_REGION over the calling client region', async () => {
+  it('orders the region option, then the calling client region, then AWS_REGION, as the AWS SDK for JS does', async () => {
     const seen: URL[] = []
     const caller = { callerClientConfig: { region: 'ap-southeast-2' } }
     await fromWebIdentity(
@@ -366,8 +366,17 @@ describe('fromWebIdentity: regions and endpoints', () => {
       }),
     )(caller)
 
+    await fromWebIdentity(
+      options({
+        endpoint: undefined,
+        env: { AWS_REGION: 'eu-west-1' },
+        transport: redirectingTransport(seen),
+      }),
+    )()
+
     expect(seen.map((url) => url.host)).toEqual([
       'sts.us-west-2.amazonaws.com',
+      'sts.ap-southeast-2.amazonaws.com',
       'sts.eu-west-1.amazonaws.com',
     ])
   })

@@ -40,4 +40,19 @@ describe('@podcreds/web-identity on @podcreds/sts', () => {
     expect(description.details.endpoint).toBe(expected.url.href)
     expect(description.details.endpointSource).toBe(expected.source)
   })
+
+  it('an AWS_STS_REGIONAL_ENDPOINTS other than regional/legacy no longer fails IRSA: a warning, regional endpoint', async () => {
+    const provider = fromWebIdentity({
+      env: {
+        AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/r',
+        AWS_WEB_IDENTITY_TOKEN_FILE: '/token',
+        AWS_REGION: 'eu-west-1',
+        AWS_STS_REGIONAL_ENDPOINTS: 'global',
+      },
+      readFile: async () => new TextEncoder().encode('opaque-token'),
+    })
+    const description = await provider.describe()
+    expect(description.details.endpoint).toBe('https://sts.eu-west-1.amazonaws.com/')
+    expect(description.details.warning).toMatch(/AWS_STS_REGIONAL_ENDPOINTS must be "regional" or "legacy"/)
+  })
 })

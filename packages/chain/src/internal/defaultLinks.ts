@@ -5,7 +5,8 @@ import { fromWebIdentity } from '@podcreds/web-identity'
 import type { DefaultChainOptions, LinkName } from '../defaultChain.js'
 import { fromEnv } from '../fromEnv.js'
 import { imdsLink } from './imdsLink.js'
-import { sdkFallbackLink } from './sdkFallback.js'
+import { profileLink } from './profileLink.js'
+import { sdkFallbackLink, sdkProfileRoot } from './sdkFallback.js'
 import { selectedProfile } from './selectedProfile.js'
 
 /** One link of the default chain, named as `explain()` reports it. */
@@ -22,15 +23,23 @@ export interface DefaultLinks {
   order(): readonly LinkName[]
 }
 
-// The two orders of the default chain. To add a link (issue 19 adds `profile`), add its name to
-// `LinkName`, build it in `buildDefaultLinks` and place it in both lists.
+// The two orders of the default chain. To add a link, add its name to `LinkName`, build it in
+// `buildDefaultLinks` and place it in the lists. The `profile` link (issue 19) takes the sdk
+// link's place only when a profile is selected: with none, the default profile is the sdk link's.
 /** No profile selected: the pod's own sources, then profiles, then the node's instance role. */
 export const NORMAL_ORDER: readonly LinkName[] = ['env', 'web-identity', 'container', 'sdk', 'imds']
 /**
  * A profile selected (`AWS_PROFILE` or `profile`): the profile first, as the AWS SDK's
  * defaultProvider does (it skips env keys when AWS_PROFILE is set; the env link says so).
  */
-export const PROFILE_ORDER: readonly LinkName[] = ['sdk', 'env', 'web-identity', 'container', 'imds']
+export const PROFILE_ORDER: readonly LinkName[] = [
+  'profile',
+  'sdk',
+  'env',
+  'web-identity',
+  'container',
+  'imds',
+]
 
 /** The options `defaultChain()` and `explain()` accept (explain adds `dryRun`); others are a TypeError. */
 export const DEFAULT_CHAIN_OPTION_KEYS: readonly string[] = [
@@ -111,14 +120,23 @@ export function buildDefaultLinks(
   const webIdentity = nested('webIdentity', () => fromWebIdentity({ ...shared, ...options.webIdentity }))
   const container = nested('container', () => fromContainer({ ...shared, ...options.container }))
   const imds = nested('imds', () => imdsLink(instanceMetadata, env, { ...shared, ...options.imds }))
-  const sdk = sdkFallbackLink({
-    option: sdkFallback,
+  const disabledReason =
+    options.sdkFallback === undefined && customEnv
+      ? 'off by default with a custom env: the AWS SDK reads only process.env (pass sdkFallback: true to use it anyway)'
+      : 'disabled (sdkFallback: false)'
+  const sdk = sdkFallbackLink({ option: sdkFallback, env, profile, disabledReason })
+  // Issue 19: a selected profile that chains roles resolves natively, in the sdk link's place; its
+  // credential_source names our own links (the imds one keeps its Kubernetes guard).
+  const profileChain = profileLink({
     env,
     profile,
-    disabledReason:
-      options.sdkFallback === undefined && customEnv
-        ? 'off by default with a custom env: the AWS SDK reads only process.env (pass sdkFallback: true to use it anyway)'
-        : 'disabled (sdkFallback: false)',
+    environment: fromEnv({
+      ...(env === undefined ? {} : { env }),
+      ...(clock === undefined ? {} : { clock }),
+    }),
+    container,
+    instanceMetadata: imds,
+    sdkRoot: (name) => sdkProfileRoot(sdkFallback, disabledReason, env ?? process.env, name),
   })
 
   const byName: Record<LinkName, DefaultLink> = {
@@ -127,6 +145,7 @@ export function buildDefaultLinks(
     // before remoteProvider in credential-provider-node's defaultProvider).
     'web-identity': { name: 'web-identity', provider: webIdentity },
     container: { name: 'container', provider: container },
+    profile: { name: 'profile', provider: profileChain },
     sdk: { name: 'sdk', provider: sdk },
     imds: { name: 'imds', provider: imds },
   }

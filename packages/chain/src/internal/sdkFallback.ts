@@ -226,3 +226,49 @@ function unavailableReason(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error)
   return scrub(message, [], 200)
 }
+
+/**
+ * The SDK's profile providers for one profile, as one provider: the root of a role-chaining
+ * profile (issue 19) whose credentials are SSO, `credential_process` or anything else the SDK
+ * knows. A string says why there are none (the fallback is off or not installed).
+ */
+export async function sdkProfileRoot(
+  option: SdkFallbackOption,
+  disabledReason: string,
+  env: Env,
+  profile: string,
+): Promise<(() => Promise<AwsCredentialIdentity>) | string> {
+  if (option === false) return `the sdk link is ${disabledReason}`
+  let providers: AwsCredentialIdentityProvider[]
+  try {
+    if (typeof option === 'function') providers = [await option()]
+    else {
+      const files = profileFiles(env)
+      const init = {
+        profile,
+        filepath: files.credentials,
+        configFilepath: files.config,
+        ignoreCache: true,
+        logger: silentSdkLogger,
+      }
+      providers = (await loadSdkProviders()).map((create) => create(init))
+    }
+  } catch (error) {
+    return `fallback unavailable: ${unavailableReason(error)}`
+  }
+  return async () => {
+    let last: unknown
+    for (const sdkProvider of providers) {
+      try {
+        return await sdkProvider()
+      } catch (error) {
+        if (!mayTryNextLink(error)) throw error
+        last = error
+      }
+    }
+    throw new CredentialsError(`the AWS SDK found no credentials in profile ${profile} (${reasonOf(last)})`, {
+      code: 'ERR_INVALID_CONFIG',
+      cause: last,
+    })
+  }
+}

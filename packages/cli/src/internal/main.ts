@@ -15,7 +15,7 @@ Commands:
   trust-policy lint <file>   find the known IRSA trust-policy weaknesses
   emulate                    run the local identity stack and print the env lines to export
 
-Run 'podcreds <command> --help' for a command's options.`
+Run 'podcreds help <command>' (or 'podcreds <command> --help') for a command's options.`
 
 type Command = (args: string[], io: Io) => Promise<number>
 
@@ -39,8 +39,17 @@ export async function main(argv: string[], io: Io, version: string): Promise<num
     return 2
   }
   if (name === '--help' || name === '-h' || name === 'help') {
-    line(io.stdout, HELP)
-    return 0
+    // `podcreds help doctor` is `podcreds doctor --help` (issue #21), as git and npm do.
+    const topic = name === 'help' ? args[0] : undefined
+    if (topic === undefined) {
+      line(io.stdout, HELP)
+      return 0
+    }
+    if (COMMANDS[topic] === undefined) {
+      line(io.stderr, `podcreds help: unknown command '${topic}'. Run 'podcreds --help'.`)
+      return 2
+    }
+    return await main([topic, '--help'], io, version)
   }
   if (name === '--version' || name === '-v') {
     line(io.stdout, version)

@@ -4,8 +4,11 @@ import type { TrustPolicy, TrustPolicyStatement } from '../TrustPolicy.js'
 export interface TrustRequest {
   /** `sts:AssumeRoleWithWebIdentity` or `sts:AssumeRole`. */
   actions: readonly string[]
-  /** The principal asking, e.g. `{ Federated: 'arn:aws:iam::…:oidc-provider/…' }`. */
-  principal: { kind: 'Federated' | 'Service'; value: string }
+  /**
+   * The principal asking, e.g. `{ Federated: 'arn:aws:iam::…:oidc-provider/…' }`; for `AWS`, every
+   * spelling IAM matches the caller by (its role ARN, its account's `:root`, the bare account id).
+   */
+  principal: { kind: 'Federated' | 'Service' | 'AWS'; value: string | readonly string[] }
   /** Condition context keys, lowercase (`<issuer>:sub`, `<issuer>:aud`). */
   context: Readonly<Record<string, string>>
 }
@@ -36,7 +39,9 @@ function matches(statement: TrustPolicyStatement, request: TrustRequest): boolea
       : typeof principal === 'object' && principal !== null
         ? list(principal[request.principal.kind])
         : []
-  if (!principals.some((value) => value === '*' || value === request.principal.value)) return false
+  const asking =
+    typeof request.principal.value === 'string' ? [request.principal.value] : request.principal.value
+  if (!principals.some((value) => value === '*' || asking.includes(value))) return false
   const actions = list(statement.Action)
   const allActions = request.actions.every((wanted) =>
     actions.some((action) => like(wanted.toLowerCase(), action.toLowerCase())),

@@ -24,8 +24,9 @@ export function queryParams(exchange: Exchange): URLSearchParams {
 }
 
 /**
- * STS's query protocol: unsigned `AssumeRoleWithWebIdentity` and signed `GetCallerIdentity`
- * (botocore sends both to `AWS_ENDPOINT_URL_STS`). `skewMs` is the endpoint's fault skew.
+ * STS's query protocol: unsigned `AssumeRoleWithWebIdentity`, signed `GetCallerIdentity` (botocore
+ * sends both to `AWS_ENDPOINT_URL_STS`) and signed `AssumeRole` (role chaining, issue 19).
+ * `skewMs` is the endpoint's fault skew.
  */
 export async function handleSts(context: Context, exchange: Exchange, skewMs: number): Promise<void> {
   const params = queryParams(exchange)
@@ -33,6 +34,7 @@ export async function handleSts(context: Context, exchange: Exchange, skewMs: nu
   if (action === 'AssumeRoleWithWebIdentity')
     return assumeRoleWithWebIdentity(context, exchange, params, skewMs)
   if (action === 'GetCallerIdentity') return getCallerIdentity(context, exchange, skewMs)
+  if (action === 'AssumeRole') return assumeRole(context, exchange, params, skewMs)
   stsError(
     context.xml,
     exchange.res,
@@ -182,4 +184,138 @@ async function assumeRoleWithWebIdentity(
 
 function issuerOf(iss: unknown): string {
   return typeof iss === 'string' ? iss.replace(/^https?:\/\//, '').slice(0, 200) : '(none)'
+}
+
+// STS's answer to a chained session longer than an hour (AWS: "Role chaining limits your AWS CLI
+// or AWS API role session to a maximum of one hour"); every set the emulator issues is a role
+// session, so every AssumeRole here is role chaining.
+const CHAINED_MAX_SECONDS = 3600
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/
+
+/**
+ * Signed `AssumeRole`: the caller must sign with a key this emulator issued (SigV4 verified with
+ * `@smithy/signature-v4`), and the target role's trust policy must allow `sts:AssumeRole` (plus
+ * `sts:TagSession` with tags, `sts:SetSourceIdentity` with a source identity) for the caller's
+ * role — by its role ARN, its account's `:root` or the account id, as IAM matches an `AWS`
+ * principal — with the condition keys `sts:ExternalId`, `sts:RoleSessionName`,
+ * `sts:SourceIdentity`, `aws:PrincipalArn` and `aws:PrincipalAccount`.
+ */
+async function assumeRole(
+  context: Context,
+  exchange: Exchange,
+  params: URLSearchParams,
+  skewMs: number,
+): Promise<void> {
+  const { res } = exchange
+  const error = (status: number, code: string, message: string): void =>
+    stsError(context.xml, res, status, code, message)
+  const verified = await verifySigV4(context, exchange, skewMs)
+  if (!verified.ok) return error(verified.status, verified.code, verified.message)
+  const caller = verified.credentials
+  const roleArn = params.get('RoleArn')
+  const sessionName = params.get('RoleSessionName')
+  for (const [name, value] of [
+    ['roleArn', roleArn],
+    ['roleSessionName', sessionName],
+  ] as const) {
+    if (value === null || value === '') {
+      return error(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
+      )
+    }
+  }
+  if (!SESSION_NAME.test(sessionName!)) {
+    return error(
+      400,
+      'ValidationError',
+      "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
+    )
+  }
+  const externalId = params.get('ExternalId')
+  if (externalId !== null && !EXTERNAL_ID.test(externalId)) {
+    return error(
+      400,
+      'ValidationError',
+      "1 validation error detected: Value at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
+    )
+  }
+  let lifetimeMs = Math.min(context.credentialLifetimeMs, CHAINED_MAX_SECONDS * 1000)
+  const duration = params.get('DurationSeconds')
+  if (duration !== null) {
+    const seconds = Number(duration)
+    if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200) {
+      return error(
+        400,
+        'ValidationError',
+        "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200",
+      )
+    }
+    if (seconds > CHAINED_MAX_SECONDS) {
+      return error(
+        400,
+        'ValidationError',
+        'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+      )
+    }
+    lifetimeMs = seconds * 1000
+  }
+  const callerRoleArn = caller.roleArn
+  const callerAccount = caller.accountId
+  const notAuthorized = (): void =>
+    error(
+      403,
+      'AccessDenied',
+      `User: ${caller.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    )
+  const policy = context.roles.get(roleArn!)
+  if (policy === undefined || accountOf(roleArn!) === undefined) return notAuthorized()
+  const actions = ['sts:AssumeRole']
+  if ([...params.keys()].some((name) => name.startsWith('Tags.member.'))) actions.push('sts:TagSession')
+  const sourceIdentity = params.get('SourceIdentity')
+  if (sourceIdentity !== null) actions.push('sts:SetSourceIdentity')
+  const conditionContext: Record<string, string> = {
+    'sts:rolesessionname': sessionName!,
+    'aws:principalarn': callerRoleArn,
+    'aws:principalaccount': callerAccount,
+  }
+  if (externalId !== null) conditionContext['sts:externalid'] = externalId
+  if (sourceIdentity !== null) conditionContext['sts:sourceidentity'] = sourceIdentity
+  const partition = /^arn:(aws[\w-]*):/.exec(callerRoleArn)?.[1] ?? 'aws'
+  const allowed = evaluateTrustPolicy(policy, {
+    actions,
+    principal: {
+      kind: 'AWS',
+      value: [callerRoleArn, `arn:${partition}:iam::${callerAccount}:root`, callerAccount, caller.arn],
+    },
+    context: conditionContext,
+  })
+  if (!allowed) return notAuthorized()
+  const now = context.clock.now()
+  const credentials = context.store.issue(roleArn!, sessionName!, lifetimeMs, now)
+  const requestId = randomUUID()
+  send(
+    res,
+    200,
+    'text/xml',
+    context.xml(
+      'AssumeRoleResponse',
+      {
+        AssumeRoleResult: {
+          ...(sourceIdentity === null ? {} : { SourceIdentity: sourceIdentity }),
+          AssumedRoleUser: { AssumedRoleId: credentials.userId, Arn: credentials.arn },
+          Credentials: {
+            AccessKeyId: credentials.accessKeyId,
+            SecretAccessKey: credentials.secretAccessKey,
+            SessionToken: credentials.sessionToken,
+            Expiration: rfc3339(credentials.expiresAt + skewMs),
+          },
+        },
+        ResponseMetadata: { RequestId: requestId },
+      },
+      STS_XMLNS,
+    ),
+    { 'x-amzn-requestid': requestId },
+  )
 }

@@ -50,6 +50,9 @@ export function formBody(params: AssumeRoleParams): string {
   return form.toString()
 }
 
+/** The STS actions podcreds sends. */
+export type StsAction = 'AssumeRoleWithWebIdentity' | 'AssumeRole'
+
 // Transient STS faults: the IdP did not answer in time, or STS is shedding load.
 const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   'IDPCommunicationError',
@@ -80,7 +83,23 @@ const NON_RECOVERABLE_CODES: ReadonlySet<string> = new Set([
   'InvalidParameterValue',
   'InvalidAction',
   'ValidationError',
+  // AssumeRole: the source's key (fromAssumeRole invalidates it at the source and tries once more).
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'RequestTimeTooSkewed',
 ])
+
+/** Whether STS rejected the signing key itself: expired or unknown (fromAssumeRole's source). */
+export function isRejectedSourceKey(error: unknown): boolean {
+  return (
+    error instanceof CredentialsError &&
+    (error.stsCode === 'ExpiredToken' ||
+      error.stsCode === 'ExpiredTokenException' ||
+      error.stsCode === 'InvalidClientTokenId')
+  )
+}
 
 /**
  * Whether an STS error code says the token was rejected (worth one re-read of the file).
@@ -105,6 +124,7 @@ export async function readStsResponse(
   roleArn: string,
   secrets: readonly string[],
   now: number,
+  action: StsAction = 'AssumeRoleWithWebIdentity',
 ): Promise<TemporaryCredentials> {
   const parsed = await parseXml(body)
   const transient = status === 429 || status >= 500
@@ -140,17 +160,17 @@ export async function readStsResponse(
     const stsCode = scrub(code, secrets, 64)
     const retryable = RETRYABLE_CODES.has(code) || (transient && !NON_RECOVERABLE_CODES.has(code))
     throw new CredentialsError(
-      `STS AssumeRoleWithWebIdentity for ${roleArn} failed: ${stsCode} (HTTP ${status})${message === '' ? '' : `: ${message}`}`,
+      `STS ${action} for ${roleArn} failed: ${stsCode} (HTTP ${status})${message === '' ? '' : `: ${message}`}`,
       { code: 'ERR_STS', status, stsCode, retryable },
     )
   }
 
-  const result = ['AssumeRoleWithWebIdentityResponse', 'AssumeRoleWithWebIdentityResult'] as const
-  const credentials = ['AssumeRoleWithWebIdentityResponse', 'AssumeRoleWithWebIdentityResult', 'Credentials']
+  const result = [`${action}Response`, `${action}Result`] as const
+  const credentials = [...result, 'Credentials']
   const field = (name: string): string => {
     const value = text(document, ...credentials, name)
     if (value === undefined) {
-      throw new CredentialsError(`STS response from ${where} lacks Credentials.${name}`, {
+      throw new CredentialsError(`STS ${action} response from ${where} lacks Credentials.${name}`, {
         code: 'ERR_RESPONSE_INVALID',
         status,
       })

@@ -18,6 +18,16 @@ export type XmlResult =
   | { ok: true; document: Record<string, unknown> }
   | { ok: false; reason: 'declaration' | 'malformed' }
 
+/**
+ * Starts loading the parser without waiting for it, so a caller that first signs a request (or
+ * reads a token) loads both at once; a load failure surfaces on the first parse.
+ */
+export function preloadXmlParser(): void {
+  loadParser().catch(() => {
+    parserPromise = undefined
+  })
+}
+
 // STS documents are 4 levels deep; a body nested deeper than this is not an STS answer, and the
 // parser (recursive) is never asked to descend into it.
 const MAX_DEPTH = 16

@@ -3,7 +3,8 @@ import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import type { Env } from '@podcreds/core'
+import type { CredentialsError, Env } from '@podcreds/core'
+import { isCredentialsError, readEnv } from '@podcreds/core'
 import { advisoryWindowFor } from '@podcreds/refresh'
 import type { Io } from '../output.js'
 import { line } from '../output.js'
@@ -117,9 +118,33 @@ export async function credentialProcess(args: string[], io: Io): Promise<number>
     }
     line(io.stdout, JSON.stringify(out))
     return 0
+  } catch (error) {
+    if (!isCredentialsError(error)) throw error
+    // The AWS CLI shows this text after "Error when retrieving credentials from custom-process":
+    // it speaks to an AWS CLI user, not in the chain's option names (issue #21).
+    line(
+      io.stderr,
+      `podcreds credential-process: ${failureText(error, io.env, instanceMetadata)} [${error.code}]`,
+    )
+    return 1
   } finally {
     provider.close()
   }
+}
+
+function failureText(error: CredentialsError, env: Env, instanceMetadata: boolean): string {
+  const doctor = "Run 'podcreds doctor' in the same environment for the cause and the fix."
+  if (error.code === 'ERR_CHAIN_EXHAUSTED') {
+    const inPod = readEnv(env, 'KUBERNETES_SERVICE_HOST') !== undefined
+    const optedIn = instanceMetadata || readEnv(env, 'PODCREDS_INSTANCE_METADATA')?.toLowerCase() === 'true'
+    const imds =
+      inPod && !optedIn
+        ? "; the instance role (IMDS) is skipped inside Kubernetes, where it is the node's role: --instance-metadata (or PODCREDS_INSTANCE_METADATA=true) uses it, for kube2iam or kiam"
+        : ', the instance role (IMDS)'
+    return `no credentials: this command answers from this environment's own sources (AWS_ACCESS_KEY_ID, IRSA: AWS_ROLE_ARN with AWS_WEB_IDENTITY_TOKEN_FILE, EKS Pod Identity: AWS_CONTAINER_CREDENTIALS_FULL_URI${imds}), and none is set up here. It never reads AWS CLI profiles: a profile runs it. ${doctor}`
+  }
+  // CredentialsError messages carry no secrets by contract; one line, as the AWS CLI prints it.
+  return `${error.message.replace(/\s*\n\s*/g, '; ')}. ${doctor}`
 }
 
 /** The advisory refresh window of DESIGN rule 2, so a cached set is never handed out near its end. */

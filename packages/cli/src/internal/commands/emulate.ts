@@ -5,14 +5,17 @@ import { line, printJson, style } from '../output.js'
 export const emulateHelp = `usage: podcreds emulate [--json] [--pod pod-identity|irsa]
 
 Runs the local identity stack (Pod Identity agent, STS, OIDC issuer, kubelet-style token files,
-a SigV4-verifying AWS endpoint) on 127.0.0.1 until interrupted (Ctrl-C), and prints the
-environment of a pod to export, so any SDK — podcreds, the AWS SDK, the AWS CLI — runs against it:
+a SigV4-verifying AWS endpoint) on 127.0.0.1 until stopped, and prints the environment of a pod
+as export lines on stdout (everything else goes to stderr), so any SDK — podcreds, the AWS SDK,
+the AWS CLI — runs against it:
 
-  podcreds emulate --pod irsa > pod.env &    # keeps running in the background
-  . ./pod.env && aws sts get-caller-identity    # AWS_ENDPOINT_URL_STS points at the emulator
-  kill %1                                    # stops it and removes its token files
+  eval "$(podcreds emulate --pod irsa &)"   # runs in the background; this shell is now the pod
+  aws sts get-caller-identity               # AWS_ENDPOINT_URL_STS points at the emulator
+  kill $PODCREDS_EMULATOR_PID               # stops it and removes its token files
 
---json prints both pods' environments and the endpoint URLs as one JSON object.`
+When stdout is not a terminal it is closed after the export lines, so the command substitution
+returns while the emulator runs on. --json prints both pods' environments and the endpoint URLs
+as one JSON object instead.`
 
 export async function emulate(args: string[], io: Io): Promise<number> {
   const { values } = parseArgs({
@@ -20,7 +23,7 @@ export async function emulate(args: string[], io: Io): Promise<number> {
     options: {
       json: { type: 'boolean', default: false },
       pod: { type: 'string', default: 'pod-identity' },
-      help: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   })
@@ -54,18 +57,30 @@ export async function emulate(args: string[], io: Io): Promise<number> {
     })
   } else {
     const env = values.pod === 'irsa' ? emulator.irsaEnv : emulator.env
-    line(io.stderr, s.bold(`podcreds emulator running (${values.pod} pod). Ctrl-C to stop.`))
+    // Prose on stderr, export lines on stdout: `eval "$(podcreds emulate &)"` evaluates only the
+    // exports (issue #21), and the prose does not point at lines printed elsewhere.
+    line(
+      io.stderr,
+      s.bold(
+        `podcreds emulator running (${values.pod} pod, pid ${process.pid}); stop it with: kill ${process.pid}`,
+      ),
+    )
     line(io.stderr, `  agent ${emulator.agentUrl}  sts ${emulator.stsUrl}  aws ${emulator.awsUrl}`)
     // Issue 17: the pod meets the node's IMDS too, as on a node that does not block it.
     line(
       io.stderr,
       `  imds ${emulator.imdsUrl} (node role ${emulator.instanceRoleArn}; podcreds doctor finds it)`,
     )
-    line(io.stderr, '  try, with the lines below loaded into your shell: aws sts get-caller-identity')
+    line(
+      io.stderr,
+      '  with its export lines (stdout) loaded into your shell, try: aws sts get-caller-identity',
+    )
     for (const [name, value] of Object.entries(env)) {
       if (value !== undefined) line(io.stdout, `export ${name}=${shellQuote(value)}`)
     }
+    line(io.stdout, `export PODCREDS_EMULATOR_PID=${process.pid}`)
   }
+  await releaseStdout(io)
   await stopped
   await emulator.close()
   return 0
@@ -73,4 +88,23 @@ export async function emulate(args: string[], io: Io): Promise<number> {
 
 function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`
+}
+
+/**
+ * Ends stdout once everything is printed, when it is a pipe or a file: a shell's command
+ * substitution (`eval "$(podcreds emulate &)"`) reads until every writer has closed it, and the
+ * emulator keeps running. Node never closes fd 1 itself, so it is closed here and /dev/null opened
+ * in its place at once (it takes the lowest free descriptor, 1), so nothing else the emulator opens
+ * becomes "stdout". A terminal stays open.
+ */
+async function releaseStdout(io: Io): Promise<void> {
+  if (io.stdout !== process.stdout || process.stdout.isTTY === true) return
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()))
+  const { closeSync, openSync } = await import('node:fs')
+  try {
+    closeSync(1)
+    openSync('/dev/null', 'w')
+  } catch {
+    // Not closable here (a platform without /dev/null): the substitution then waits, as before.
+  }
 }

@@ -4,7 +4,7 @@ import { inspectToken, readToken } from '@podcreds/token'
 import type { Io } from '../output.js'
 import { line, pairs, printJson, style, UsageError } from '../output.js'
 import type { TokenPurpose } from '../tokenReport.js'
-import { tokenProblems, tokenSummary } from '../tokenReport.js'
+import { tokenProblems, tokenReadProblem, tokenSummary } from '../tokenReport.js'
 
 export const tokenHelp = `usage: podcreds token inspect [file|-] [--json] [--purpose irsa|pod-identity|aks]
 
@@ -26,7 +26,7 @@ export async function token(args: string[], io: Io): Promise<number> {
     options: {
       json: { type: 'boolean', default: false },
       purpose: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
     strict: true,
@@ -69,16 +69,12 @@ export async function token(args: string[], io: Io): Promise<number> {
   } catch (error) {
     // --json promises one object: an unreadable or undecodable token is a problem in it.
     if (!values.json || !isCredentialsError(error)) throw error
-    const fix =
-      error.code === 'ERR_TOKEN_FILE'
-        ? 'check the path, the projected volume mount, and that this user can read the file'
-        : 'check that the file is the projected service-account token (a JWT: three dot-separated parts), not another file'
     printJson(io, {
       file,
       claims: null,
       remainingMs: null,
       expired: null,
-      problems: [{ message: `${error.message} [${error.code}]`, fix }],
+      problems: [tokenReadProblem(error.code, error.message, file === '-' ? 'stdin' : file)],
     })
     return 1
   }

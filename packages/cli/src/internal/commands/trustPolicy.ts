@@ -36,7 +36,7 @@ async function generate(args: string[], io: Io): Promise<number> {
       account: { type: 'string' },
       format: { type: 'string', default: 'json' },
       name: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   })
@@ -79,7 +79,7 @@ async function lint(args: string[], io: Io): Promise<number> {
     options: {
       json: { type: 'boolean', default: false },
       mode: { type: 'string' },
-      help: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
     strict: true,
