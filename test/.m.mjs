@@ -1,5 +1,6 @@
 const t0 = performance.now()
-await import('@podcreds/core'); await import('@podcreds/token/read')
+await import('@podcreds/core')
+await import('@podcreds/token/read')
 const t1 = performance.now()
 await import('@podcreds/sts')
 const t2 = performance.now()
