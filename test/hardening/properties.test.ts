@@ -646,7 +646,11 @@ describe('environment parsers', () => {
         expect(['http:', 'https:']).toContain(endpoint.url.protocol)
         if (!endpoint.source.startsWith('AWS_ENDPOINT_URL')) {
           expect(endpoint.url.protocol).toBe('https:')
-          expect(endpoint.url.hostname).toMatch(/(^|\.)amazonaws\.com(\.cn)?$|\.api\.aws$/)
+          // Every partition's DNS suffixes, plain and dual-stack, as the AWS SDK's partitions
+          // table gives them (issue 19 made the endpoints equal to the SDK's).
+          expect(endpoint.url.hostname).toMatch(
+            /\.(amazonaws\.com(\.cn)?|api\.aws|api\.amazonwebservices\.com\.cn|c2s\.ic\.gov|api\.aws\.ic\.gov|sc2s\.sgov\.gov|api\.aws\.scloud|cloud\.adc-e\.uk|api\.cloud-aws\.adc-e\.uk|csp\.hci\.ic\.gov|api\.aws\.hci\.ic\.gov|amazonaws\.eu|api\.amazonwebservices\.eu)$/,
+          )
         }
       }),
       { numRuns: 2000 },
