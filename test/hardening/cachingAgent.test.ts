@@ -42,9 +42,11 @@ it('a day against the caching agent: never an expired set, the unchanged path ta
     const stats = engine.stats()
     expect(expiredServed).toBe(0)
     // The agent issues about a set an hour, whatever the engine asks.
+    // (A set fetched between two callers may never be handed out, hence the range.)
+    const issued = emulator.stats().credentialsIssued
     expect(keys.size).toBeGreaterThanOrEqual(20)
-    expect(keys.size).toBeLessThanOrEqual(25)
-    expect(emulator.stats().credentialsIssued).toBe(keys.size)
+    expect(issued).toBeGreaterThanOrEqual(keys.size)
+    expect(issued).toBeLessThanOrEqual(27)
     // Rule 10 ran for real: refreshes got the same set back, and none of it looped.
     expect(stats.unchanged).toBeGreaterThan(0)
     expect(stats.sourceCalls).toBeLessThan(24 * 8)

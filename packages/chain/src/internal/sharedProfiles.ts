@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Env } from '@podcreds/core'
 import { readEnv } from '@podcreds/core'
@@ -19,7 +18,8 @@ export function profileFiles(env: Env): ProfileFiles {
     readEnv(env, 'HOME') ??
     readEnv(env, 'USERPROFILE') ??
     (homePath === undefined ? undefined : `${drive ?? 'C:'}${homePath}`) ??
-    homedir()
+    // Looked up only here: importing node:os would cost every process, not just one with a profile.
+    process.getBuiltinModule('node:os').homedir()
   const expand = (path: string): string => (path.startsWith('~/') ? join(home, path.slice(2)) : path)
   return {
     config: expand(readEnv(env, 'AWS_CONFIG_FILE') ?? join(home, '.aws', 'config')),

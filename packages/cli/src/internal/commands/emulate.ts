@@ -51,6 +51,7 @@ export async function emulate(args: string[], io: Io): Promise<number> {
       stsUrl: emulator.stsUrl,
       issuerUrl: emulator.issuerUrl,
       awsUrl: emulator.awsUrl,
+      imdsUrl: emulator.imdsUrl,
       env: emulator.env,
       irsaEnv: emulator.irsaEnv,
     })
@@ -65,6 +66,11 @@ export async function emulate(args: string[], io: Io): Promise<number> {
       ),
     )
     line(io.stderr, `  agent ${emulator.agentUrl}  sts ${emulator.stsUrl}  aws ${emulator.awsUrl}`)
+    // Issue 17: the pod meets the node's IMDS too, as on a node that does not block it.
+    line(
+      io.stderr,
+      `  imds ${emulator.imdsUrl} (node role ${emulator.instanceRoleArn}; podcreds doctor finds it)`,
+    )
     line(
       io.stderr,
       '  with its export lines (stdout) loaded into your shell, try: aws sts get-caller-identity',
