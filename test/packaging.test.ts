@@ -418,6 +418,38 @@ process.stdout.write(JSON.stringify(out))
     } finally {
       await emulator.close()
     }
+
+    // The SDK fallback (profiles, SSO, credential_process) is loaded by name at run time, which no
+    // bundler can see: with a profile selected, the bundle says that it left the SDK out.
+    await writeFile(join(app(), 'config'), '[profile dev]\ncredential_process = /bin/false\n')
+    await writeFile(
+      join(app(), 'explain.ts'),
+      `import { explain } from '@podcreds/chain'
+const env = { AWS_PROFILE: 'dev', AWS_CONFIG_FILE: ${JSON.stringify(join(app(), 'config'))}, AWS_SHARED_CREDENTIALS_FILE: '/nonexistent' }
+const explanation = await explain({ env, sdkFallback: true, instanceMetadata: false })
+console.log(JSON.stringify(explanation.links.find((link) => link.name === 'sdk')))
+`,
+    )
+    const explainOut = join(scratch, 'bundled', 'explain.mjs')
+    await esbuild({
+      absWorkingDir: app(),
+      entryPoints: [join(app(), 'explain.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: explainOut,
+      logLevel: 'error',
+    })
+    const explained = await run(process.execPath, [explainOut], {
+      cwd: dirname(explainOut),
+      env: { PATH: process.env.PATH ?? '' },
+      timeout: 60_000,
+    })
+    const sdkLink = JSON.parse(explained.stdout) as { status: string; reason: string }
+    expect(sdkLink.reason).toContain(
+      '@aws-sdk/credential-provider-node is not in this bundle (podcreds loads it by name at run time, which bundlers cannot see): install it where the bundle runs',
+    )
   }, 120_000)
 
   // Issue #21: without the optional peer @aws-sdk/credential-provider-node next to @podcreds/chain,

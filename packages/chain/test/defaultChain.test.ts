@@ -277,7 +277,7 @@ describe('defaultChain()', () => {
     expect(agent.hits).toBe(2)
   })
 
-  it('throws TypeError naming the option, nested per link', () => {
+  it('throws TypeError naming the option, nested per link', async () => {
     expect(() => defaultChain(null as never)).toThrow('options must be an object')
     expect(() => defaultChain({ env: 'x' as never })).toThrow(
       'env must be an object of environment variables',
@@ -286,7 +286,16 @@ describe('defaultChain()', () => {
       'sdkFallback must be a boolean or a function returning a credentials provider',
     )
     expect(() => defaultChain({ container: { timeoutMs: -1 } })).toThrow(/^container\.timeoutMs must be/)
-    expect(() => defaultChain({ webIdentity: { roleArn: 'not-an-arn' } })).toThrow(/^webIdentity\./)
+    // The web-identity link loads @podcreds/web-identity on first use (issue 20, import time), so
+    // its options are checked by that first call, which rejects with the same TypeError.
+    const badWebIdentity = defaultChain({
+      webIdentity: { roleArn: 'not-an-arn' },
+      env: {},
+      sdkFallback: false,
+    })
+    await expect(badWebIdentity()).rejects.toThrow(/^webIdentity\.roleArn/)
+    await expect(badWebIdentity()).rejects.toBeInstanceOf(TypeError)
+    badWebIdentity.close()
     expect(() => defaultChain({ container: 5 as never })).toThrow('container must be an object')
     expect(() => defaultChain({ refresh: { maxBackoffMs: 0 } })).toThrow(/^refresh\.maxBackoffMs must be/)
     expect(() => defaultChain({ refresh: 'fast' as never })).toThrow('refresh must be an object')

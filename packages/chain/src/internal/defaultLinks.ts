@@ -1,13 +1,13 @@
 import { fromContainer } from '@podcreds/container'
 import type { AwsCredentialIdentity, DescribableProvider, SourceDescription } from '@podcreds/core'
 import { CredentialsError, validateClock, validateEnv, validateLogger, validateRandom } from '@podcreds/core'
-import { fromWebIdentity } from '@podcreds/web-identity'
 import type { DefaultChainOptions, LinkName } from '../defaultChain.js'
 import { fromEnv } from '../fromEnv.js'
 import { imdsLink } from './imdsLink.js'
 import { profileLink } from './profileLink.js'
 import { sdkFallbackLink, sdkProfileRoot } from './sdkFallback.js'
 import { selectedProfile } from './selectedProfile.js'
+import { webIdentityLink } from './webIdentityLink.js'
 
 /** One link of the default chain, named as `explain()` reports it. */
 export interface DefaultLink {
@@ -117,7 +117,11 @@ export function buildDefaultLinks(
     profile,
     env,
   )
-  const webIdentity = nested('webIdentity', () => fromWebIdentity({ ...shared, ...options.webIdentity }))
+  // Loaded on first use (issue 20: import time); validated then, see webIdentityLink.
+  const webIdentity = webIdentityLink(
+    { ...shared, ...options.webIdentity },
+    options.webIdentity !== undefined,
+  )
   const container = nested('container', () => fromContainer({ ...shared, ...options.container }))
   const imds = nested('imds', () => imdsLink(instanceMetadata, env, { ...shared, ...options.imds }))
   const disabledReason =

@@ -1,11 +1,10 @@
 import type { AwsCredentialIdentity, DescribableProvider, Env, SourceDescription } from '@podcreds/core'
 import { CredentialsError, isCredentialsError, scrub } from '@podcreds/core'
 import type { AssumeRoleSource } from '@podcreds/sts'
-import { fromAssumeRole, isRegion, isRoleArn, isSessionName } from '@podcreds/sts'
-import { fromWebIdentity } from '@podcreds/web-identity'
 import { mayTryNextLink, reasonOf } from './linkErrors.js'
 import { selectedProfile } from './selectedProfile.js'
 import { profileFiles } from './sharedProfiles.js'
+import { loadWebIdentity } from './webIdentityLink.js'
 
 // Issue 19: a selected profile that chains roles (role_arn with source_profile, credential_source
 // or web_identity_token_file) resolves here, natively, with fromAssumeRole / fromWebIdentity; its
@@ -44,6 +43,25 @@ type Hop =
 
 type IniLoader = typeof import('@smithy/shared-ini-file-loader')
 let loader: Promise<IniLoader> | undefined
+
+/** What a role-chaining profile needs: STS's validators and fromAssumeRole, and fromWebIdentity. */
+interface RoleModules {
+  sts: typeof import('@podcreds/sts')
+  webIdentity: typeof import('@podcreds/web-identity')
+}
+let roleModules: Promise<RoleModules> | undefined
+
+/** Loaded when a selected profile chains roles, never at import (issue 20: import time). */
+function loadRoleModules(): Promise<RoleModules> {
+  roleModules ??= Promise.all([import('@podcreds/sts'), loadWebIdentity()]).then(([sts, webIdentity]) => ({
+    sts,
+    webIdentity,
+  }))
+  roleModules.catch(() => {
+    roleModules = undefined
+  })
+  return roleModules
+}
 
 /** The `profile` link of the default chain. */
 export function profileLink(options: ProfileLinkOptions): DescribableProvider<AwsCredentialIdentity> {
@@ -102,7 +120,7 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
   }
 
   /** The hops from the selected profile down to its root; checks every value (ERR_INVALID_CONFIG). */
-  const plan = (name: string, profiles: Record<string, Profile>): Hop[] => {
+  const plan = (name: string, profiles: Record<string, Profile>, sts: RoleModules['sts']): Hop[] => {
     const hops: Hop[] = []
     const visited: string[] = []
     let current = name
@@ -129,7 +147,7 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
         )
         return hops
       }
-      checkProfile(current, data)
+      checkProfile(current, data, sts)
       if (data.web_identity_token_file !== undefined) {
         hops.push({
           kind: 'web-identity',
@@ -167,7 +185,11 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
   }
 
   /** The provider of the whole chain of hops, built from the root up. */
-  const build = (hops: Hop[], profiles: Record<string, Profile>): (() => Promise<AwsCredentialIdentity>) => {
+  const build = (
+    hops: Hop[],
+    profiles: Record<string, Profile>,
+    modules: RoleModules,
+  ): (() => Promise<AwsCredentialIdentity>) => {
     const root = hops.at(-1) as Hop
     let provider: AssumeRoleSource
     switch (root.kind) {
@@ -202,7 +224,7 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
               : options.instanceMetadata
         break
       case 'web-identity':
-        provider = webIdentityHop(root)
+        provider = webIdentityHop(root, modules.webIdentity)
         break
       default:
         throw new Error('unreachable: a chain ends in a root')
@@ -210,7 +232,7 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
     // The hops above the root, from the bottom up: each assumes its role with the one below.
     for (const hop of hops.slice(0, -1).reverse()) {
       if (hop.kind !== 'assume') continue
-      provider = fromAssumeRole({
+      provider = modules.sts.fromAssumeRole({
         source: provider,
         roleArn: hop.roleArn,
         ...sessionOptions(hop.data),
@@ -220,8 +242,11 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
     return provider
   }
 
-  const webIdentityHop = (hop: Extract<Hop, { kind: 'web-identity' }>): AssumeRoleSource =>
-    fromWebIdentity({
+  const webIdentityHop = (
+    hop: Extract<Hop, { kind: 'web-identity' }>,
+    webIdentity: RoleModules['webIdentity'],
+  ): AssumeRoleSource =>
+    webIdentity.fromWebIdentity({
       roleArn: hop.roleArn,
       tokenFile: hop.tokenFile,
       ...(hop.data.role_session_name === undefined ? {} : { roleSessionName: hop.data.role_session_name }),
@@ -238,6 +263,7 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
     where: string
     hops: Hop[]
     profiles: Record<string, Profile>
+    modules: RoleModules
   }> => {
     const selected = selectedProfile(options.profile, envNow())
     if (selected === undefined) {
@@ -260,12 +286,13 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
         { code: 'ERR_NOT_CONFIGURED' },
       )
     }
-    return { name: selected.name, where, hops: plan(selected.name, profiles), profiles }
+    const modules = await loadRoleModules()
+    return { name: selected.name, where, hops: plan(selected.name, profiles, modules.sts), profiles, modules }
   }
 
   const provider = async (): Promise<AwsCredentialIdentity> => {
-    const { name, hops, profiles } = await resolve()
-    const chained = build(hops, profiles)
+    const { name, hops, profiles, modules } = await resolve()
+    const chained = build(hops, profiles, modules)
     try {
       return await chained()
     } catch (error) {
@@ -338,10 +365,10 @@ function hasStaticKeys(data: Profile): boolean {
 }
 
 /** Checks a role-chaining profile's values; each failure names the profile and the key. */
-function checkProfile(name: string, data: Profile): void {
+function checkProfile(name: string, data: Profile, sts: RoleModules['sts']): void {
   const bad = (key: string, rule: string): CredentialsError =>
     new CredentialsError(`profile: profile ${name}: ${key} ${rule}`, { code: 'ERR_INVALID_CONFIG' })
-  if (!isRoleArn(data.role_arn ?? ''))
+  if (!sts.isRoleArn(data.role_arn ?? ''))
     throw bad('role_arn', 'must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)')
   if (
     data.source_profile === undefined &&
@@ -362,7 +389,7 @@ function checkProfile(name: string, data: Profile): void {
       `must be ${CREDENTIAL_SOURCES.join(', ')}, got ${JSON.stringify(data.credential_source.slice(0, 40))}`,
     )
   }
-  if (data.role_session_name !== undefined && !isSessionName(data.role_session_name)) {
+  if (data.role_session_name !== undefined && !sts.isSessionName(data.role_session_name)) {
     throw bad('role_session_name', 'must be 2 to 64 characters of [\\w+=,.@-]')
   }
   if (data.external_id !== undefined && !/^[\w+=,.@:/-]{2,1224}$/.test(data.external_id)) {
@@ -374,7 +401,7 @@ function checkProfile(name: string, data: Profile): void {
       throw bad('duration_seconds', 'must be an integer from 900 to 43200')
     }
   }
-  if (data.region !== undefined && !isRegion(data.region))
+  if (data.region !== undefined && !sts.isRegion(data.region))
     throw bad('region', 'must be a region code such as us-east-1')
 }
 

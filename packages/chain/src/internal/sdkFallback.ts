@@ -16,6 +16,17 @@ export type SdkFallbackOption = boolean | (() => Promise<AwsCredentialIdentityPr
 
 export const SDK_PACKAGE = '@aws-sdk/credential-provider-node'
 const NOT_INSTALLED = `${SDK_PACKAGE} is not installed`
+// Bundlers cannot see the SDK's providers (they are resolved by name at run time, from the SDK
+// package's folder), so a bundle never carries them (issue 20: say so, not "not installed").
+const NOT_IN_BUNDLE = `${SDK_PACKAGE} is not in this bundle (podcreds loads it by name at run time, which bundlers cannot see): install it where the bundle runs`
+
+/**
+ * Whether this code runs from an app's bundle rather than from its own package: an install
+ * (`node_modules/@podcreds/chain/dist/`) or this repository (`packages/chain/`).
+ */
+function runsFromABundle(): boolean {
+  return !/\/(?:@podcreds\/chain|packages\/chain)\/(?:dist|src)\//.test(import.meta.url)
+}
 
 type ProviderFactory = (init: Record<string, unknown>) => AwsCredentialIdentityProvider
 
@@ -222,7 +233,9 @@ export function sdkFallbackLink(options: SdkLinkOptions): DescribableProvider<Aw
 
 function unavailableReason(error: unknown): string {
   const code = (error as { code?: unknown } | undefined)?.code
-  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return NOT_INSTALLED
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    return runsFromABundle() ? NOT_IN_BUNDLE : NOT_INSTALLED
+  }
   const message = error instanceof Error ? error.message : String(error)
   return scrub(message, [], 200)
 }
