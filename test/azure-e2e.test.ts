@@ -302,6 +302,35 @@ describe('startEntraEndpoint, directly', () => {
     expect(typeof body.error).toBe('string')
   })
 
+  it('has its own fault switch: an injected status and a held request, then healthy again', async () => {
+    const { entra, post, form } = await endpoint()
+    entra.faults.set({ status: 500 })
+    const failed = await post(TENANT, form)
+    expect([failed.status, failed.body.error, failed.body.error_codes]).toEqual([
+      500,
+      'server_error',
+      [50000],
+    ])
+    expect(entra.requests().at(-1)?.errorCode).toBe('AADSTS50000')
+    // A long latencyMs is a hang for any client that waits less (issue 21, doctor's row).
+    entra.faults.set({ latencyMs: 600_000 })
+    const held = await fetch(`${entra.url}${TENANT}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(200),
+    }).then(
+      () => 'answered',
+      (error: Error) => error.name,
+    )
+    expect(held).toBe('TimeoutError')
+    expect(entra.requests().at(-1)?.errorCode).toBeUndefined()
+    expect(entra.faults.current()).toEqual({ latencyMs: 600_000 })
+    expect(() => entra.faults.set({ skewMs: 1 })).toThrow(/faults\.entra\.skewMs/)
+    entra.faults.clear()
+    expect((await post(TENANT, form)).status).toBe(200)
+  })
+
   it('checks its options', async () => {
     await expect(startEntraEndpoint({ jwks: 'x' as never, federatedCredentials: [] })).rejects.toThrow(/jwks/)
     await expect(

@@ -128,6 +128,13 @@ export function stsBody(
 </AssumeRoleWithWebIdentityResponse>`
 }
 
+/** An STS AssumeRole answer (issue 19), with canary secrets: {@link stsBody} under AssumeRole's names. */
+export function assumeRoleBody(options: Parameters<typeof stsBody>[0] = {}): string {
+  return stsBody(options)
+    .replaceAll('AssumeRoleWithWebIdentity', 'AssumeRole')
+    .replace(/<SubjectFromWebIdentityToken>[^<]*<\/SubjectFromWebIdentityToken>\s*/, '')
+}
+
 /** An STS error document. */
 export function stsError(code: string, message: string): string {
   return `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>x</RequestId></ErrorResponse>`

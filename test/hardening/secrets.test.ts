@@ -6,7 +6,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { existsSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { join } from 'node:path'
 import { format, inspect } from 'node:util'
 import { workloadIdentityCredential } from '@podcreds/azure'
@@ -20,6 +20,7 @@ import {
 import { CredentialsError, redactCredentials } from '@podcreds/core'
 import { startEmulator } from '@podcreds/emulator'
 import { refreshing } from '@podcreds/refresh'
+import { fromAssumeRole } from '@podcreds/sts'
 import { decodeToken, inspectToken, readToken } from '@podcreds/token'
 import { fromWebIdentity } from '@podcreds/web-identity'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -30,6 +31,7 @@ import { tempDir } from '../support/tempDir.js'
 import type { Recorder } from './helpers.js'
 import {
   agentBody,
+  assumeRoleBody,
   CANARIES,
   CANARY_ACCESS_TOKEN,
   CANARY_KEY_ID,
@@ -81,7 +83,7 @@ beforeEach(() => {
 const expectCapturedClean = (): void => {
   const leaked = captured
     .filter(({ text }) => leaks(text).length > 0)
-    .map(({ where, text }) => `${where}: ${text.slice(0, 300)}`)
+    .map(({ where, text }) => `${where}: ${leaks(text).join(',')}: ${text.slice(0, 300)}`)
   expect(leaked).toEqual([])
 }
 
@@ -152,8 +154,13 @@ beforeAll(async () => {
         return void res.writeHead(200).end(`${agentBody()}${' '.repeat(70_000)}`)
     }
   })
-  sts = await startRecorder((_req, res: ServerResponse, body) => {
+  sts = await startRecorder((req, res: ServerResponse, body) => {
     const role = new URLSearchParams(body).get('RoleArn') ?? ''
+    // Issue 19: a signed AssumeRole (fromAssumeRole, the profile link). A hostile STS echoes what
+    // it was sent: the Authorization header (the source's whole key id), the session token header,
+    // and the body.
+    if (new URLSearchParams(body).get('Action') === 'AssumeRole')
+      return assumeRoleAnswer(req, res, role, body)
     const token = new URLSearchParams(body).get('WebIdentityToken') ?? ''
     const echo = `${token} (${token})`
     const route = (name: string): boolean => role.endsWith(`-${name}`)
@@ -168,6 +175,27 @@ beforeAll(async () => {
     return void res.writeHead(200).end(stsBody({ expiration: 'never' }))
   })
 })
+
+function assumeRoleAnswer(req: IncomingMessage, res: ServerResponse, role: string, body: string): void {
+  const echo = `auth=${req.headers.authorization} token=${req.headers['x-amz-security-token']} body=${body} source secret=${CANARY_SECRET}`
+  const route = (name: string): boolean => role.endsWith(`-${name}`)
+  const xml = { 'content-type': 'text/xml' }
+  if (route('ok')) return void res.writeHead(200, xml).end(assumeRoleBody())
+  if (route('denied')) return void res.writeHead(403).end(stsError('AccessDenied', `Not authorized ${echo}`))
+  // The source's key rejected: fromAssumeRole invalidates it at the source and tries once more.
+  if (route('expired-key')) return void res.writeHead(400).end(stsError('ExpiredToken', echo))
+  if (route('invalid-key')) return void res.writeHead(403).end(stsError('InvalidClientTokenId', echo))
+  if (route('throttled')) return void res.writeHead(400).end(stsError('Throttling', echo))
+  if (route('html')) return void res.writeHead(502).end(`<html>${echo}`)
+  if (route('doctype'))
+    return void res.writeHead(200, xml).end(`<!DOCTYPE x>${assumeRoleBody()}<!-- ${echo} -->`)
+  if (route('malformed')) return void res.writeHead(200, xml).end(`${assumeRoleBody().slice(0, -40)} ${echo}`)
+  if (route('no-credentials'))
+    return void res.writeHead(200, xml).end(assumeRoleBody({ credentials: `<Echo>${echo}</Echo>` }))
+  if (route('past'))
+    return void res.writeHead(200, xml).end(assumeRoleBody({ expiration: '2001-01-01T00:00:00Z' }))
+  return void res.writeHead(200, xml).end(assumeRoleBody({ expiration: 'never' }))
+}
 
 afterAll(async () => {
   for (const name of CHANNELS) unsubscribe(name, onChannel)
@@ -458,6 +486,245 @@ describe('library paths', () => {
   })
 })
 
+// Issue 19: fromAssumeRole and the chain's `profile` link. The source's secret key and session
+// token (canaries) sign AssumeRole; STS answers that echo them (and the whole source key id) come
+// back as errors, and a success returns canaries too. None of it may reach an error, a log line,
+// util.inspect of the providers, describe(), stats() or explain().
+describe('fromAssumeRole and the profile link (issue 19)', () => {
+  const canarySource = () =>
+    refreshing(async () => ({
+      accessKeyId: CANARY_KEY_ID,
+      secretAccessKey: CANARY_SECRET,
+      sessionToken: CANARY_SESSION,
+      expiration: new Date('2099-01-01T00:00:00Z'),
+    }))
+  const assume = (name: string, extra: Partial<Parameters<typeof fromAssumeRole>[0]> = {}) =>
+    fromAssumeRole({
+      source: canarySource(),
+      roleArn: `${ROLE}-${name}`,
+      region: 'eu-west-1',
+      endpoint: sts.origin,
+      maxAttempts: 2,
+      logger: log.logger,
+      random: () => 0,
+      env: {},
+      ...extra,
+    })
+
+  it('fromAssumeRole: success, every STS error that echoes the request, a failing source', async () => {
+    const ok = assume('ok')
+    const cross = refreshing(ok, { logger: log.logger })
+    try {
+      const credentials = await cross()
+      // Non-vacuous: the source's secrets signed the call, and STS's answer carried canaries.
+      const hit = sts.hits.at(-1)!
+      expect(hit.headers['x-amz-security-token']).toBe(CANARY_SESSION)
+      expect(hit.headers.authorization).toContain(`Credential=${CANARY_KEY_ID}/`)
+      expect(credentials.secretAccessKey).toBe(CANARY_SECRET)
+      expect(credentials.sessionToken).toBe(CANARY_SESSION)
+      capture('assume-role credentials', credentials, String(credentials), `${credentials}`)
+      capture('assume-role provider', ok, await ok.describe(), cross, cross.stats())
+    } finally {
+      cross.close()
+    }
+    for (const name of [
+      'denied',
+      'expired-key',
+      'invalid-key',
+      'throttled',
+      'html',
+      'doctype',
+      'malformed',
+      'no-credentials',
+      'past',
+      'never',
+    ]) {
+      const provider = assume(name)
+      const error = await provider().catch((e: unknown) => e)
+      expect(error, name).toBeInstanceOf(CredentialsError)
+      // Still a clear error: the echoed secrets and the whole key id are cut out, the cause stays.
+      if (name === 'denied') expect(String(error)).toMatch(/AccessDenied \(HTTP 403\): Not authorized auth=/)
+      captureError(`assume-role ${name}`, error)
+      capture(`assume-role ${name} provider`, provider, await provider.describe())
+    }
+    // A chained hop longer than AWS's 1 h cap is refused before STS, naming the option.
+    const long = await assume('ok', { durationSeconds: 7200 })().catch((e: unknown) => e)
+    expect(String(long)).toMatch(/durationSeconds 7200/)
+    captureError('assume-role durationSeconds', long)
+    // The source is the pod's chain; its failure (a hostile agent echoing the token) is the cause.
+    for (const path of ['/v1/credentials', '/400', '/500']) {
+      const podChain = defaultChain({
+        env: {
+          AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}${path}`,
+          AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
+          AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.origin,
+          KUBERNETES_SERVICE_HOST: '10.0.0.1',
+        },
+        sdkFallback: false,
+        logger: log.logger,
+        container: { maxAttempts: 1 },
+      })
+      const provider = refreshing(assume('ok', { source: podChain }), { logger: log.logger })
+      try {
+        const result = await provider().catch((e: unknown) => e)
+        if (result instanceof Error) captureError(`assume-role from the pod chain ${path}`, result)
+        else capture(`assume-role from the pod chain ${path}`, result)
+        capture(`assume-role from the pod chain ${path} provider`, provider, provider.stats(), podChain)
+      } finally {
+        provider.close()
+        podChain.close()
+      }
+    }
+    capture('logger', ...log.lines)
+    capture('channel messages', ...channelMessages)
+    expectCapturedClean()
+  })
+
+  it('the profile link: each hop, each bad profile, explain() with and without a dry run', async () => {
+    const config = await files.write(
+      'profile-config',
+      [
+        '[profile env-ok]',
+        `role_arn = ${ROLE}-ok`,
+        'credential_source = Environment',
+        '',
+        '[profile container-ok]',
+        `role_arn = ${ROLE}-ok`,
+        'credential_source = EcsContainer',
+        '',
+        '[profile web-identity-ok]',
+        `role_arn = ${ROLE}-ok`,
+        `web_identity_token_file = ${tokenFile}`,
+        '',
+        '[profile chained-ok]',
+        `role_arn = ${ROLE}-second-ok`,
+        'source_profile = web-identity-ok',
+        '',
+        '[profile env-denied]',
+        `role_arn = ${ROLE}-denied`,
+        'credential_source = Environment',
+        '',
+        '[profile chained-denied]',
+        `role_arn = ${ROLE}-denied`,
+        'source_profile = container-ok',
+        '',
+        '[profile web-identity-denied]',
+        `role_arn = ${ROLE}-denied`,
+        `web_identity_token_file = ${tokenFile}`,
+        '',
+        ...['expired-key', 'doctype', 'malformed', 'no-credentials', 'past'].flatMap((name) => [
+          `[profile ${name}]`,
+          `role_arn = ${ROLE}-${name}`,
+          'source_profile = env-ok',
+          '',
+        ]),
+        '[profile too-long]',
+        `role_arn = ${ROLE}-ok`,
+        'source_profile = env-ok',
+        'duration_seconds = 7200',
+        '',
+        '[profile static]',
+        `aws_access_key_id = ${CANARY_KEY_ID}`,
+        `aws_secret_access_key = ${CANARY_SECRET}`,
+        `aws_session_token = ${CANARY_SESSION}`,
+        '',
+        '[profile from-static]',
+        `role_arn = ${ROLE}-ok`,
+        'source_profile = static',
+        '',
+        '[profile missing-source]',
+        `role_arn = ${ROLE}-ok`,
+        'source_profile = nowhere',
+        '',
+        '[profile loop-a]',
+        `role_arn = ${ROLE}-ok`,
+        'source_profile = loop-b',
+        '',
+        '[profile loop-b]',
+        `role_arn = ${ROLE}-ok`,
+        'source_profile = loop-a',
+        '',
+      ].join('\n'),
+    )
+    // A file the loader cannot parse, with the secrets in it: the error names the file, no line.
+    const broken = await files.write(
+      'profile-config-broken',
+      `[profile broken\nrole_arn = ${ROLE}-ok\naws_secret_access_key = ${CANARY_SECRET}\naws_session_token = ${CANARY_SESSION}\n`,
+    )
+    const base = {
+      AWS_SHARED_CREDENTIALS_FILE: join(files.dir, 'no-credentials'),
+      AWS_ACCESS_KEY_ID: CANARY_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: CANARY_SECRET,
+      AWS_SESSION_TOKEN: CANARY_SESSION,
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent.origin}/v1/credentials`,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile,
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_STS: sts.origin,
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.origin,
+    }
+    const cases: [string, string][] = [
+      ...[
+        'env-ok',
+        'container-ok',
+        'web-identity-ok',
+        'chained-ok',
+        'env-denied',
+        'chained-denied',
+        'web-identity-denied',
+        'expired-key',
+        'doctype',
+        'malformed',
+        'no-credentials',
+        'past',
+        'too-long',
+        'from-static',
+        'missing-source',
+        'loop-a',
+      ].map((name): [string, string] => [name, config]),
+      ['broken', broken],
+    ]
+    const resolved: string[] = []
+    for (const [name, file] of cases) {
+      const env = { ...base, AWS_CONFIG_FILE: file, AWS_PROFILE: name }
+      const chainOptions = {
+        env,
+        sdkFallback: false,
+        logger: log.logger,
+        webIdentity: { maxAttempts: 1 },
+        container: { maxAttempts: 1 },
+      }
+      const provider = defaultChain(chainOptions)
+      try {
+        const result = await provider().catch((e: unknown) => e)
+        if (result instanceof Error) captureError(`profile ${name}`, result)
+        else {
+          resolved.push(name)
+          capture(`profile ${name} credentials`, result)
+        }
+        capture(`profile ${name}`, provider, provider.stats())
+      } finally {
+        provider.close()
+      }
+      for (const dryRun of [true, false]) {
+        const explanation = await explain({ ...chainOptions, dryRun })
+        capture(
+          `explain profile ${name} dryRun=${dryRun}`,
+          explanation,
+          String(explanation),
+          explanation.links,
+        )
+      }
+    }
+    // Non-vacuous: the role hops resolved through signed AssumeRole calls (from-static's root is
+    // the static profile's canary keys, read natively).
+    expect(resolved).toEqual(['env-ok', 'container-ok', 'web-identity-ok', 'chained-ok', 'from-static'])
+    expect(sts.hits.some((hit) => hit.headers['x-amz-security-token'] === CANARY_SESSION)).toBe(true)
+    capture('logger', ...log.lines)
+    capture('channel messages', ...channelMessages)
+    expectCapturedClean()
+  })
+})
+
 describe('azure and the emulator', () => {
   it('workloadIdentityCredential: access token, federated token and errors never printed', async () => {
     let mode: 'ok' | 'refused' | 'garbage' = 'ok'
@@ -562,7 +829,17 @@ const run = (args: string[], env: Record<string, string>, stdin?: string): Promi
 describe.runIf(existsSync(CLI_BIN))('CLI output', () => {
   let home: string
   let base: Record<string, string>
-  beforeAll(() => {
+  let profileConfig: string
+  beforeAll(async () => {
+    // Issue 19: doctor in a pod whose selected profile chains roles from the pod's credentials.
+    profileConfig = await files.write(
+      'cli-profile-config',
+      ['ok', 'denied', 'expired-key']
+        .map(
+          (name) => `[profile hop-${name}]\nrole_arn = ${ROLE}-${name}\ncredential_source = EcsContainer\n`,
+        )
+        .join('\n'),
+    )
     home = join(files.dir, 'home')
     base = {
       HOME: home,
@@ -614,6 +891,16 @@ describe.runIf(existsSync(CLI_BIN))('CLI output', () => {
       () => ({ ...irsa(), AWS_ENDPOINT_URL_STS: `http://u:${CANARY_PASSWORD}@127.0.0.1:${sts.port}/` }),
     ],
     ['everything', () => ({ ...envKeys, ...podIdentity(), ...irsa() })],
+    ...['ok', 'denied', 'expired-key'].map((name): [string, () => Record<string, string>] => [
+      `a selected profile that assumes a role from the pod's credentials (${name})`,
+      () => ({
+        ...podIdentity(),
+        AWS_CONFIG_FILE: profileConfig,
+        AWS_PROFILE: `hop-${name}`,
+        AWS_REGION: 'eu-west-1',
+        AWS_ENDPOINT_URL_STS: sts.origin,
+      }),
+    ]),
     // Issue 17: doctor probes the (hostile) IMDS a pod reaches.
     [
       'a pod that reaches IMDS',

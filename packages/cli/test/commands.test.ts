@@ -266,6 +266,38 @@ describe('podcreds demo and emulate', () => {
       expect(pod.callerArn).toMatch(/^arn:aws:sts::\d{12}:assumed-role\//)
       expect(pod.accessKeyId).toMatch(/^ASIA…/)
     }
+    // Issue 19: the cross-account hop, refreshing(fromAssumeRole({ source: <the Pod Identity
+    // pod's chain>, roleArn })), proven by GetCallerIdentity in the other account (STS answers an
+    // assumed role as arn:aws:sts::<account>:assumed-role/<role>/<session>).
+    expect(out.crossAccount).toMatchObject({
+      from: 'EKS Pod Identity',
+      roleArn: 'arn:aws:iam::444455556666:role/podcreds-demo-cross-account',
+      account: '444455556666',
+    })
+    expect(out.crossAccount.callerArn).toMatch(
+      /^arn:aws:sts::444455556666:assumed-role\/podcreds-demo-cross-account\/podcreds-\d+-[0-9a-f]+$/,
+    )
+    expect(out.crossAccount.accessKeyId).toMatch(/^ASIA…[A-Z0-9]{4}$/)
+    expect(Date.parse(out.crossAccount.expiresAt)).toBeGreaterThan(Date.now())
+  })
+
+  it('demo prints the cross-account hop after the two pods, key ids shortened', async () => {
+    const res = await run(['demo'], podEnv({}))
+    expect(res.code).toBe(0)
+    const sections = res.stdout.match(/^\S.* pod$/gm)
+    expect(sections).toEqual([
+      'EKS Pod Identity pod',
+      'IRSA pod',
+      'Cross-account hop from the EKS Pod Identity pod',
+    ])
+    expect(res.stdout).toMatch(/role +arn:aws:iam::444455556666:role\/podcreds-demo-cross-account$/m)
+    expect(res.stdout).toMatch(
+      /AWS says +arn:aws:sts::444455556666:assumed-role\/podcreds-demo-cross-account\//,
+    )
+    // Three shortened key ids and no whole one (an access key id is 20 characters, AKIA/ASIA…).
+    expect(res.stdout.match(/ASIA…[A-Z0-9]{4}/g)).toHaveLength(3)
+    expect(res.stdout).not.toMatch(/\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/)
+    expect(res.stderr).toBe('')
   })
 
   it('emulate prints only export lines on stdout, its prose on stderr, and stops on SIGTERM', async () => {

@@ -55,8 +55,8 @@ interface Situation {
    * loopback port, as behind a NetworkPolicy that blocks it, so the row is about its own cause.
    */
   imds?: true
-  /** Requests per emulator endpoint during one doctor run (`imds`: 0 unless given). */
-  requests: { agent: number; sts: number; imds?: number }
+  /** Requests per emulator endpoint during one doctor run (`imds` and `entra`: 0 unless given). */
+  requests: { agent: number; sts: number; imds?: number; entra?: number }
 }
 
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYDOCTORCANARY'
@@ -67,6 +67,7 @@ const IMDS_BLOCKED = { AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' }
 const TRUST_FIX = /trust policy|trust-policy lint/
 const ASSOCIATION_FIX = /association/
 const POD_ADVICE = /rollout restart/
+const FEDERATED_FIX = /federated identity credential/
 
 let emulator: Emulator
 let dir: TempDir
@@ -589,7 +590,57 @@ const SITUATIONS: Situation[] = [
     problems: [],
     oks: [{ check: 'azure', severity: 'ok', message: /an Entra token, expires/ }],
     wrongFixes: [POD_ADVICE],
-    requests: { agent: 0, sts: 0 },
+    requests: { agent: 0, sts: 0, entra: 1 },
+  },
+  {
+    // Issue 21, "an endpoint that hangs": the Entra token endpoint takes the connection and never
+    // answers (the emulator's entra latency fault, far past doctor's 2 s request timeout).
+    name: 'an Entra token endpoint that never answers: egress, in bounded time',
+    env: async () => emulator.azureEnv,
+    faults: { entra: { latencyMs: 600_000 } },
+    code: 1,
+    problems: [
+      {
+        check: 'azure',
+        severity: 'error',
+        message: /Entra token endpoint did not answer: .*timed out after 2000 ms \[ERR_HTTP_TIMEOUT\]/,
+        fix: /egress to AZURE_AUTHORITY_HOST/,
+      },
+    ],
+    wrongFixes: [FEDERATED_FIX, POD_ADVICE],
+    requests: { agent: 0, sts: 0, entra: 1 },
+  },
+  {
+    name: 'an Entra token endpoint that answers 503: transient, try again',
+    env: async () => emulator.azureEnv,
+    faults: { entra: { status: 503 } },
+    code: 1,
+    problems: [
+      {
+        check: 'azure',
+        severity: 'error',
+        message: /could not issue a token now \(HTTP 503\)/,
+        fix: /transient failure on Entra's side/,
+      },
+    ],
+    wrongFixes: [FEDERATED_FIX, /egress/],
+    requests: { agent: 0, sts: 0, entra: 1 },
+  },
+  {
+    name: 'an Entra token endpoint that resets the connection: egress',
+    env: async () => emulator.azureEnv,
+    faults: { entra: { down: true } },
+    code: 1,
+    problems: [
+      {
+        check: 'azure',
+        severity: 'error',
+        message: /did not answer: .*\[ERR_NETWORK\]/,
+        fix: /egress to AZURE_AUTHORITY_HOST/,
+      },
+    ],
+    wrongFixes: [FEDERATED_FIX],
+    requests: { agent: 0, sts: 0, entra: 1 },
   },
   {
     name: 'a half-configured AKS pod: the webhook label',
@@ -671,7 +722,8 @@ describe('podcreds doctor: every situation (issue #21)', () => {
             agent: after.agentRequests - before.agentRequests,
             sts: after.stsRequests - before.stsRequests,
             imds: after.imdsRequests - before.imdsRequests,
-          }).toEqual({ imds: 0, ...situation.requests })
+            entra: after.entraRequests - before.entraRequests,
+          }).toEqual({ imds: 0, entra: 0, ...situation.requests })
           expect(res.code, res.stdout + res.stderr).toBe(situation.code)
           for (const secret of await secretsOf(env)) expect(res.stdout + res.stderr).not.toContain(secret)
           if (mode === 'text') {

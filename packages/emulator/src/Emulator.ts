@@ -37,6 +37,8 @@ export interface EmulatorStats {
   awsRequests: number
   /** Requests that reached the IMDSv2 stand-in. */
   imdsRequests: number
+  /** Token requests that reached the Entra endpoint (faulted ones included). */
+  entraRequests: number
   /** Credential sets issued by the agent and STS (a `sameCredentials` repeat is not counted). */
   credentialsIssued: number
   /** Token-volume rewrites (`..data` swaps) since start, the initial write excluded. */

@@ -62,6 +62,15 @@ export interface FaultSettings {
   aws?: FaultSpec
   /** The IMDSv2 stand-in (`imdsUrl`); throttling answers 429, as IMDS does. */
   imds?: FaultSpec
+  /**
+   * The Entra token endpoint (`entraUrl`, also `startEntraEndpoint()`'s `faults`): `down`,
+   * `latencyMs` (a hang, when longer than the client waits), `throttle` (429 with `Retry-After`,
+   * as Entra throttles) and `status`/`rate`, answered as an Entra error document
+   * (`temporarily_unavailable` for 503 and 429, `server_error` for other 5xx, `invalid_request`
+   * for 4xx, RFC 6749's error names; `AADSTS50000`). `code`, `skewMs` and `sameCredentials` do not
+   * apply (a `TypeError`).
+   */
+  entra?: FaultSpec
 }
 
 /** The fault switchboard of a running emulator. */

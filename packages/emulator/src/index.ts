@@ -23,6 +23,7 @@ export {
 export type {
   EntraEndpoint,
   EntraEndpointOptions,
+  EntraFaults,
   EntraFederatedCredential,
   EntraIssuedToken,
   EntraJsonWebKeySet,

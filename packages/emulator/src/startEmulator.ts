@@ -255,8 +255,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       jwks: () => context.issuer.jwks(),
       federatedCredentials: [federated],
       clock,
+      random: settings.random,
     })
     closers.push(() => entra.close())
+    faults.attachEntra(entra.faults)
     const azureEnv: Record<string, string> = {
       ...entra.envFor(federated),
       AZURE_FEDERATED_TOKEN_FILE: tokenFiles.azure,
@@ -330,6 +332,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           stsRequests: context.counters.sts,
           awsRequests: context.counters.aws,
           imdsRequests: context.counters.imds,
+          entraRequests: entra.requests().length,
           credentialsIssued: context.store.issued,
           rotations,
         }

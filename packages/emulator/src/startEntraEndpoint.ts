@@ -1,7 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Clock, Milliseconds } from '@podcreds/core'
-import { systemClock, validateClock, validateMilliseconds } from '@podcreds/core'
+import type { Clock, Milliseconds, Random, TimerHandle } from '@podcreds/core'
+import {
+  systemClock,
+  systemRandom,
+  validateClock,
+  validateMilliseconds,
+  validateRandom,
+} from '@podcreds/core'
+import type { FaultSpec } from './Faults.js'
+import { hit, isDown, validateSpec } from './internal/faultState.js'
 import { listenLoopback } from './internal/server.js'
 
 /** The audience Entra expects in a federated token (`api://AzureADTokenExchange`). */
@@ -56,8 +64,23 @@ export interface EntraEndpointOptions {
    * @defaultValue half the lifetime when the lifetime is 2 h or more (as Entra does), else none
    */
   refreshInMs?: Milliseconds | false
-  /** Time for token validity and issuance. @defaultValue systemClock */
+  /** Time for token validity and issuance, and the timers of a `latencyMs` fault. @defaultValue systemClock */
   clock?: Clock
+  /** Draws for fault fractions (`rate`, `throttle`). @defaultValue systemRandom */
+  random?: Random
+}
+
+/**
+ * The fault switch of an Entra endpoint, as the emulator's `faults` for one endpoint: `down`,
+ * `latencyMs`, `throttle` and `status`/`rate` (see `FaultSettings.entra`).
+ */
+export interface EntraFaults {
+  /** Replaces the faults; a bad value throws a `TypeError` naming it (`faults.entra.rate`). */
+  set(spec: FaultSpec): void
+  /** Back to healthy. */
+  clear(): void
+  /** The faults in force. */
+  current(): FaultSpec
 }
 
 /** One token request the endpoint received (the assertion itself is not kept: it is a secret). */
@@ -81,7 +104,10 @@ export interface EntraTokenRequest {
     /** `aud`: a string or a list. */
     aud?: unknown
   }
-  /** The `AADSTS` code of the answer, or `undefined` when a token was issued. */
+  /**
+   * The `AADSTS` code of the answer, or `undefined` when a token was issued or no answer was
+   * given (a `down` or `latencyMs` fault held or dropped the request).
+   */
   errorCode: string | undefined
 }
 
@@ -113,8 +139,14 @@ export interface EntraEndpoint {
    * `undefined`: how an emulated resource server checks a bearer token.
    */
   introspect(accessToken: string): EntraIssuedToken | undefined
-  /** Every token request so far, oldest first. */
+  /** Every token request so far, oldest first (faulted ones included). */
   requests(): readonly EntraTokenRequest[]
+  /**
+   * Faults of this endpoint (the emulator's `faults.set({ entra })` drives the same switch).
+   * Applied in this order to each token request, as the emulator's: `down`, `latencyMs`, `throttle`,
+   * `status`/`rate`.
+   */
+  readonly faults: EntraFaults
   /** Stops the server; idempotent. */
   close(): Promise<void>
 }
@@ -166,6 +198,10 @@ export async function startEntraEndpoint(options: EntraEndpointOptions): Promise
   const jose = await import('jose')
   const issued = new Map<string, EntraIssuedToken>()
   const log: EntraTokenRequest[] = []
+  const random = options.random ?? systemRandom
+  let faults: FaultSpec = {}
+  let closed = false
+  const pending = new Set<TimerHandle>()
 
   const keySet = async (): Promise<ReturnType<typeof jose.createLocalJWKSet>> => {
     const jwks = typeof options.jwks === 'function' ? await options.jwks() : options.jwks
@@ -188,10 +224,29 @@ export async function startEntraEndpoint(options: EntraEndpointOptions): Promise
       errorCode: undefined,
     }
     log.push(entry)
-    const fail = (error: EntraError): void => {
+    const fail = (error: EntraError, headers: Record<string, string> = {}): void => {
       entry.errorCode = `AADSTS${error.code}`
-      sendEntraError(res, error, clock.now())
+      sendEntraError(res, error, clock.now(), headers)
     }
+    // Faults, in the emulator's order (issue 21: doctor's row for a hanging Entra endpoint).
+    const spec = faults
+    if (isDown(spec, clock.now())) {
+      req.socket.destroy()
+      return
+    }
+    if (spec.latencyMs !== undefined && spec.latencyMs > 0) {
+      await new Promise<void>((resolve) => {
+        const handle = clock.setTimeout(() => {
+          pending.delete(handle)
+          resolve()
+        }, spec.latencyMs!)
+        pending.add(handle)
+      })
+      if (closed) return
+    }
+    // Entra throttles with 429 and Retry-After (MSAL honours it before asking again).
+    if (hit(spec.throttle, random)) return fail(injectedError(429), { 'retry-after': '60' })
+    if (spec.status !== undefined && hit(spec.rate ?? 1, random)) return fail(injectedError(spec.status))
     const result = await judge(tenantId, form, entry)
     if ('status' in result) return fail(result)
     const now = clock.now()
@@ -366,7 +421,19 @@ export async function startEntraEndpoint(options: EntraEndpointOptions): Promise
       return { ...facts }
     },
     requests: () => log.map((r) => ({ ...r })),
+    faults: {
+      set: (spec) => {
+        faults = validateSpec('entra', spec)
+      },
+      clear: () => {
+        faults = {}
+      },
+      current: () => ({ ...faults }),
+    },
     close: () => {
+      closed = true
+      for (const handle of pending) clock.clearTimeout(handle)
+      pending.clear()
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
@@ -376,29 +443,56 @@ export async function startEntraEndpoint(options: EntraEndpointOptions): Promise
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body)
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store, no-cache',
+    ...headers,
   })
   res.end(text)
 }
 
-function sendEntraError(res: ServerResponse, error: EntraError, now: number): void {
+/** An injected error, named as RFC 6749 names them (Entra's own names), AADSTS50000. */
+function injectedError(status: number): EntraError {
+  const error =
+    status === 503 || status === 429
+      ? 'temporarily_unavailable'
+      : status >= 500
+        ? 'server_error'
+        : 'invalid_request'
+  return { status, error, code: 50000, description: `HTTP ${status} injected by the podcreds emulator.` }
+}
+
+function sendEntraError(
+  res: ServerResponse,
+  error: EntraError,
+  now: number,
+  headers: Record<string, string> = {},
+): void {
   const traceId = randomUUID()
   const correlationId = randomUUID()
   const timestamp = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')
-  sendJson(res, error.status, {
-    error: error.error,
-    error_description: `AADSTS${error.code}: ${error.description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
-    error_codes: [error.code],
-    timestamp,
-    trace_id: traceId,
-    correlation_id: correlationId,
-    error_uri: `https://login.microsoftonline.com/error?code=${error.code}`,
-  })
+  sendJson(
+    res,
+    error.status,
+    {
+      error: error.error,
+      error_description: `AADSTS${error.code}: ${error.description} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,
+      error_codes: [error.code],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlationId,
+      error_uri: `https://login.microsoftonline.com/error?code=${error.code}`,
+    },
+    headers,
+  )
 }
 
 // Echoed claims are clipped and stripped of control characters: they come from the request.
@@ -431,4 +525,5 @@ function validate(options: EntraEndpointOptions): void {
   validateMilliseconds('tokenLifetimeMs', options.tokenLifetimeMs, { min: 1000 })
   if (options.refreshInMs !== false) validateMilliseconds('refreshInMs', options.refreshInMs, { min: 1000 })
   validateClock('clock', options.clock)
+  validateRandom('random', options.random)
 }

@@ -154,7 +154,92 @@ describe('faults', () => {
       expect(() => emulator.faults.set(settings as never)).toThrow(TypeError)
       expect(() => emulator.faults.set(settings as never)).toThrow(message)
     }
-    expect(emulator.faults.current()).toEqual({ agent: {}, sts: { latencyMs: 5 }, aws: {}, imds: {} })
+    expect(emulator.faults.current()).toEqual({
+      agent: {},
+      sts: { latencyMs: 5 },
+      aws: {},
+      imds: {},
+      entra: {},
+    })
+  })
+
+  // Issue 21: the Entra endpoint has a fault switch too, so doctor can be shown a hanging one.
+  describe('the Entra token endpoint', () => {
+    const tenant = () => emulator.azureEnv.AZURE_TENANT_ID!
+    /** A token request that reaches the judge and is refused (no assertion): 400 AADSTS900144. */
+    const tokenRequest = async (): Promise<{
+      status: number
+      headers: Headers
+      body: Record<string, unknown>
+    }> => {
+      const response = await fetch(`${emulator.entraUrl}${tenant()}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      })
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (await response.json()) as Record<string, unknown>,
+      }
+    }
+
+    it('latencyMs holds a token request on the emulator clock: a hang until it is over', async () => {
+      const before = emulator.stats().entraRequests
+      emulator.faults.set({ entra: { latencyMs: 60_000 } })
+      let settled = false
+      const pending = tokenRequest().finally(() => {
+        settled = true
+      })
+      await until(() => clock.pending() > 0, 'the latency timer')
+      expect(settled).toBe(false)
+      expect(emulator.stats().entraRequests).toBe(before + 1)
+      clock.advance(60_000)
+      const answer = await pending
+      expect([answer.status, answer.body.error_codes]).toEqual([400, [900144]])
+    })
+
+    it('down drops the connection; status answers an Entra error at the given rate', async () => {
+      emulator.faults.set({ entra: { down: true } })
+      await expect(tokenRequest()).rejects.toThrow()
+      emulator.faults.set({ entra: { status: 503, rate: 0.5 } })
+      draws = [0.1, 0.9]
+      const injected = await tokenRequest()
+      const through = await tokenRequest()
+      // Entra's error document (error, error_description "AADSTSnnnnn: …", error_codes), with
+      // RFC 6749's name for an unavailable server.
+      expect(injected.status).toBe(503)
+      expect(injected.body).toMatchObject({ error: 'temporarily_unavailable', error_codes: [50000] })
+      expect(String(injected.body.error_description)).toMatch(/^AADSTS50000: HTTP 503 injected/)
+      expect(through.status).toBe(400)
+      emulator.faults.set({ entra: { status: 500 } })
+      expect((await tokenRequest()).body.error).toBe('server_error')
+      expect(emulator.faults.current().entra).toEqual({ status: 500 })
+    })
+
+    it('throttle answers 429 with Retry-After, as Entra throttles', async () => {
+      emulator.faults.set({ entra: { throttle: true } })
+      const answer = await tokenRequest()
+      expect([answer.status, answer.headers.get('retry-after'), answer.body.error]).toEqual([
+        429,
+        '60',
+        'temporarily_unavailable',
+      ])
+    })
+
+    it('refuses faults that do not apply to it, leaving its faults unchanged; clear("entra") heals it', () => {
+      emulator.faults.set({ entra: { latencyMs: 5 } })
+      for (const key of ['code', 'skewMs', 'sameCredentials']) {
+        const spec = key === 'code' ? { status: 500, code: 'X' } : { [key]: key === 'skewMs' ? 5 : true }
+        expect(() => emulator.faults.set({ entra: spec as never })).toThrow(
+          new RegExp(`faults\\.entra\\.${key}`),
+        )
+      }
+      expect(() => emulator.faults.set({ entra: { status: 200 } })).toThrow(/faults\.entra\.status/)
+      expect(emulator.faults.current().entra).toEqual({ latencyMs: 5 })
+      emulator.faults.clear('entra')
+      expect(emulator.faults.current().entra).toEqual({})
+    })
   })
 
   it('counts requests per endpoint', async () => {

@@ -309,7 +309,11 @@ export function fromAssumeRole(options: FromAssumeRoleOptions): DescribableProvi
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         },
       )
-      const secrets = [signWith.secretAccessKey, signWith.sessionToken ?? ''].filter((s) => s !== '')
+      // The source's key id too: printable only shortened (issue 11's canary rule), and an STS or a
+      // proxy that echoes the Authorization header would print it whole.
+      const secrets = [signWith.secretAccessKey, signWith.sessionToken ?? '', signWith.accessKeyId].filter(
+        (s) => s !== '',
+      )
       return readStsResponse(
         response.status,
         response.body,

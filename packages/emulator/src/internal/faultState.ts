@@ -1,37 +1,46 @@
 import type { EmulatorFaults, FaultSettings, FaultSpec } from '../Faults.js'
+import type { EntraFaults } from '../startEntraEndpoint.js'
 
-export type Target = keyof FaultSettings
-const TARGETS: readonly Target[] = ['agent', 'sts', 'aws', 'imds']
+/** The endpoints the emulator's own servers serve (the Entra endpoint keeps its faults itself). */
+export type Target = Exclude<keyof FaultSettings, 'entra'>
+const TARGETS: readonly (keyof FaultSettings)[] = ['agent', 'sts', 'aws', 'imds', 'entra']
+const NAMES = 'agent, sts, aws, imds or entra'
 const KEYS = new Set(['latencyMs', 'status', 'code', 'rate', 'down', 'throttle', 'sameCredentials', 'skewMs'])
 
 /** The switchboard plus the read side the servers use. */
 export interface FaultState extends EmulatorFaults {
   get(target: Target): Readonly<FaultSpec>
+  /** Hands the `entra` target to the Entra endpoint's own switchboard, once it runs. */
+  attachEntra(entra: EntraFaults): void
 }
 
 export function createFaultState(): FaultState {
   const specs: Record<Target, FaultSpec> = { agent: {}, sts: {}, aws: {}, imds: {} }
+  let entra: EntraFaults | undefined
   return {
     set(settings: FaultSettings): void {
       if (typeof settings !== 'object' || settings === null) throw new TypeError('faults must be an object')
-      const next: Partial<Record<Target, FaultSpec>> = {}
+      const next: Partial<Record<keyof FaultSettings, FaultSpec>> = {}
       for (const [target, spec] of Object.entries(settings)) {
-        if (!TARGETS.includes(target as Target)) {
-          throw new TypeError(`faults.${target} is not an endpoint; use agent, sts, aws or imds`)
+        if (!TARGETS.includes(target as keyof FaultSettings)) {
+          throw new TypeError(`faults.${target} is not an endpoint; use ${NAMES}`)
         }
         if (spec === undefined) continue
-        next[target as Target] = validateSpec(target as Target, spec)
+        next[target as keyof FaultSettings] = validateSpec(target as keyof FaultSettings, spec)
       }
       // Validate everything before changing anything: a bad setting leaves the faults as they were.
-      Object.assign(specs, next)
+      const { entra: entraSpec, ...own } = next
+      Object.assign(specs, own)
+      if (entraSpec !== undefined) entra?.set(entraSpec)
     },
-    clear(target?: Target): void {
+    clear(target?: keyof FaultSettings): void {
       if (target !== undefined && !TARGETS.includes(target)) {
-        throw new TypeError(
-          `faults.clear(target): ${String(target)} is not an endpoint; use agent, sts, aws or imds`,
-        )
+        throw new TypeError(`faults.clear(target): ${String(target)} is not an endpoint; use ${NAMES}`)
       }
-      for (const name of target === undefined ? TARGETS : [target]) specs[name] = {}
+      for (const name of target === undefined ? TARGETS : [target]) {
+        if (name === 'entra') entra?.clear()
+        else specs[name] = {}
+      }
     },
     current(): FaultSettings {
       return {
@@ -39,13 +48,23 @@ export function createFaultState(): FaultState {
         sts: { ...specs.sts },
         aws: { ...specs.aws },
         imds: { ...specs.imds },
+        entra: entra?.current() ?? {},
       }
     },
     get: (target) => specs[target],
+    attachEntra: (faults) => {
+      entra = faults
+    },
   }
 }
 
-function validateSpec(target: Target, value: unknown): FaultSpec {
+/**
+ * Checks one endpoint's faults; a bad value throws a `TypeError` naming it (`faults.entra.rate`).
+ * The Entra endpoint knows `down`, `latencyMs`, `throttle` and `status`/`rate` only: it issues no
+ * credentials (`sameCredentials`), has no error codes of the STS kind (`code`) and no signed dates
+ * to skew (`skewMs`).
+ */
+export function validateSpec(target: keyof FaultSettings, value: unknown): FaultSpec {
   const name = `faults.${target}`
   if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object`)
   const spec = value as Record<string, unknown>
@@ -91,6 +110,11 @@ function validateSpec(target: Target, value: unknown): FaultSpec {
     if (typeof spec.sameCredentials !== 'boolean')
       throw new TypeError(`${name}.sameCredentials must be a boolean`)
     if (target !== 'agent') throw new TypeError(`${name}.sameCredentials applies to the agent only`)
+  }
+  if (target === 'entra') {
+    for (const key of ['code', 'skewMs', 'sameCredentials']) {
+      if (spec[key] !== undefined) throw new TypeError(`${name}.${key} does not apply to the Entra endpoint`)
+    }
   }
   return { ...(spec as FaultSpec) }
 }

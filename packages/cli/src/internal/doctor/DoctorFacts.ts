@@ -69,6 +69,10 @@ export interface AzureFact {
   token?: { expiresAt: string; refreshAfter?: string }
   /** Why no token could be had: code and secret-free message. */
   error?: string
+  /** The `CredentialsError` code of `error` (`ERR_HTTP_TIMEOUT`, `ERR_STS`, …): the cause the fix is chosen by. */
+  errorCode?: string
+  /** The HTTP status Entra (or a proxy) answered with, when there was an answer. */
+  status?: number
   /** The configuration could not be read at all (an unreadable token file, say). */
   unreadable?: boolean
   timedOutAfterMs?: number

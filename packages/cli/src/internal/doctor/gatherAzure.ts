@@ -51,6 +51,10 @@ export async function gatherAzure(env: Env): Promise<AzureFact | undefined> {
       }
     } catch (error) {
       fact.error = isCredentialsError(error) ? `${error.message} [${error.code}]` : 'token request failed'
+      if (isCredentialsError(error)) {
+        fact.errorCode = error.code
+        if (error.status !== undefined) fact.status = error.status
+      }
     }
     return fact
   } finally {

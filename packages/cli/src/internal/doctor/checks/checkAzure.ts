@@ -1,6 +1,9 @@
 import type { Check } from '../Check.js'
 import type { Finding } from '../Finding.js'
 
+const EGRESS_FIX =
+  'check egress to AZURE_AUTHORITY_HOST (login.microsoftonline.com), proxies and network policies'
+
 /** Entra Workload ID on AKS (issue #12): set up whole, its token file sound, a token to be had. */
 export const checkAzure: Check = {
   name: 'azure',
@@ -31,7 +34,28 @@ export const checkAzure: Check = {
         finding(
           'error',
           `Azure workload identity: the Entra token endpoint gave no answer within ${azure.timedOutAfterMs / 1000} s`,
-          'check egress to AZURE_AUTHORITY_HOST (login.microsoftonline.com), proxies and network policies',
+          EGRESS_FIX,
+        ),
+      ]
+    }
+    // One cause, one fix (issue 21), chosen by the error's code and status, never by its text: an
+    // endpoint that hangs or resets is the network's; a 429 or 5xx is Entra's (or a proxy's) side;
+    // only Entra's refusal of the assertion is about the federated identity credential.
+    if (azure.errorCode === 'ERR_HTTP_TIMEOUT' || azure.errorCode === 'ERR_NETWORK') {
+      return [
+        finding(
+          'error',
+          `Azure workload identity: the Entra token endpoint did not answer: ${azure.error}`,
+          EGRESS_FIX,
+        ),
+      ]
+    }
+    if (azure.status !== undefined && (azure.status === 429 || azure.status >= 500)) {
+      return [
+        finding(
+          'error',
+          `Azure workload identity: the Entra token endpoint could not issue a token now (HTTP ${azure.status}): ${azure.error}`,
+          `a transient failure on Entra's side (or of a proxy on the way): the credential retries ${azure.status === 429 ? '429' : '5xx'} answers with back-off, so run doctor again in a minute; if it persists, check the Azure status page and any proxy between the pod and AZURE_AUTHORITY_HOST`,
         ),
       ]
     }
