@@ -6,6 +6,7 @@ export type {
 export { fromAssumeRole, ROLE_CHAINING_MAX_DURATION_SECONDS } from './fromAssumeRole.js'
 // The building blocks of podcreds' STS clients (@podcreds/web-identity uses them): the form,
 // the answer, the transport and the value formats, each the one place they are defined.
+export { callerRegionOf, generateSessionName } from './internal/caller.js'
 export type { EnvRegion } from './internal/config.js'
 export { envRegion, quote } from './internal/config.js'
 export type { AssumeRoleParams, StsAction, StsPolicyDescriptor } from './internal/sts.js'

@@ -29,12 +29,14 @@ import {
 } from '@podcreds/core'
 import type { StsEndpoint, UndiciDispatcher } from '@podcreds/sts'
 import {
+  callerRegionOf,
   DEFAULT_STS_CONNECT_TIMEOUT_MS,
   DEFAULT_STS_MAX_ATTEMPTS,
   DEFAULT_STS_TIMEOUT_MS,
   describeStsProxy,
   envRegion,
   formBody,
+  generateSessionName,
   isInvalidIdentityToken,
   isPolicyArn,
   isRegion,
@@ -449,33 +451,6 @@ function missing(roleArn: string | undefined, tokenFile: string | undefined): st
   if (roleArn === undefined) names.push('no role ARN (roleArn option or AWS_ROLE_ARN)')
   if (tokenFile === undefined) names.push('no token file (tokenFile option or AWS_WEB_IDENTITY_TOKEN_FILE)')
   return names.join(' and ')
-}
-
-// The AWS SDK passes `{ callerClientConfig: { region } }` to credential providers, the region
-// being a string or a provider function; it is the last fallback before us-east-1.
-async function callerRegionOf(
-  identityProperties: Record<string, unknown> | undefined,
-): Promise<string | undefined> {
-  const callerConfig = identityProperties?.callerClientConfig
-  if (typeof callerConfig !== 'object' || callerConfig === null) return undefined
-  const region = (callerConfig as { region?: unknown }).region
-  let value: unknown = region
-  if (typeof region === 'function') {
-    try {
-      value = await (region as () => unknown)()
-    } catch {
-      return undefined
-    }
-  }
-  return typeof value === 'string' && isRegion(value) ? value : undefined
-}
-
-// STS accepts [\w+=,.@-]{2,64}; "podcreds-" + 13 digits + "-" + 8 hex digits is 31 characters.
-function generateSessionName(clock: Clock, random: Random): string {
-  const suffix = Math.floor(random() * 0x1_0000_0000)
-    .toString(16)
-    .padStart(8, '0')
-  return `podcreds-${Math.floor(clock.now())}-${suffix}`
 }
 
 // The decoder (and the jose subpaths under it) loads on the first call, never at import time
