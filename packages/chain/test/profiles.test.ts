@@ -118,6 +118,31 @@ describe('defaultChain(): a selected profile', () => {
     },
   )
 
+  // The SDK's loader answers {} both for a file its parser rejects and for one whose sections hold
+  // no profile keys (an empty [default], a CLI [plugins] section, a [name] without "profile " in
+  // the config file, which the AWS CLI and SDKs ignore): only the first is malformed.
+  it.each([
+    ['an empty [default] section', '[default]\n'],
+    ['only an AWS CLI [plugins] section', '[plugins]\ncli_legacy_plugin_path = /opt/plugins\n'],
+    ['a section without the "profile " prefix', '[other]\nregion = eu-west-1\n'],
+  ])(
+    'a config file with %s is not "malformed": the static-key profile resolves as in the AWS SDK',
+    async (_name, text) => {
+      const env = busyPod({
+        AWS_PROFILE: 'keys',
+        AWS_CONFIG_FILE: await tmp.write('config-no-profiles', text),
+        AWS_SHARED_CREDENTIALS_FILE: await tmp.write(
+          'credentials-keys',
+          `[keys]\naws_access_key_id = AKIASTATICPROFILE001\naws_secret_access_key = ${CANARY_SECRET}\n`,
+        ),
+      })
+      const provider = defaultChain({ env, sdkFallback: true })
+      await expect(provider()).resolves.toMatchObject({ accessKeyId: 'AKIASTATICPROFILE001' })
+      provider.close()
+      expect(agent.hits).toBe(0)
+    },
+  )
+
   it('a profile without credentials is ERR_INVALID_CONFIG naming it and why', async () => {
     const error = await rejectionOf(
       defaultChain({ env: busyPod({ AWS_PROFILE: 'regiononly' }), sdkFallback: true })(),

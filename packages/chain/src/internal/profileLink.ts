@@ -94,14 +94,16 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
       configFilepath: files.config,
       ignoreCache: true,
     })
-    // The loader answers {} for a file its parser rejects: a file with sections that parsed to
-    // nothing is malformed, and the user must hear so (issue 19, "Bad input").
-    for (const [file, result] of [
-      [files.config, parsed.configFile],
-      [files.credentials, parsed.credentialsFile],
+    // The loader answers {} for a file its parser rejects: a file with a section it would keep
+    // that parsed to nothing is malformed, and the user must hear so (issue 19, "Bad input"). It
+    // answers {} too for a file with no such section (an empty [default], the AWS CLI's
+    // [plugins]): that file is not malformed, and the SDK reads the other one.
+    for (const [file, result, isConfig] of [
+      [files.config, parsed.configFile, true],
+      [files.credentials, parsed.credentialsFile, false],
     ] as const) {
       const text = texts[file]
-      if (text !== undefined && /^\s*\[/m.test(text) && Object.keys(result).length === 0) {
+      if (text !== undefined && holdsProfileKeys(text, isConfig) && Object.keys(result).length === 0) {
         throw new CredentialsError(
           `profile: profile ${name}: the shared file ${file} is malformed (the AWS SDK's parser rejects it)`,
           { code: 'ERR_INVALID_CONFIG' },
@@ -358,6 +360,25 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
   }
 
   return Object.assign(provider, { describe })
+}
+
+/**
+ * Whether `text` has a section the SDK's loader keeps holding at least one `key = value` line:
+ * in a config file `[default]`, `[profile …]`, `[sso-session …]` or `[services …]` (the loader's
+ * getConfigData drops the rest), in a credentials file any section.
+ */
+function holdsProfileKeys(text: string, isConfig: boolean): boolean {
+  let kept = false
+  for (const line of text.split(/\r?\n/)) {
+    const section = /^\s*\[([^\]]*)\]/.exec(line)
+    if (section !== null) {
+      const name = (section[1] ?? '').trim()
+      kept = !isConfig || name === 'default' || /^(profile|sso-session|services)\s/.test(name)
+    } else if (kept && /^[^#;=]+=/.test(line.trim())) {
+      return true
+    }
+  }
+  return false
 }
 
 function hasStaticKeys(data: Profile): boolean {
