@@ -36,6 +36,7 @@ const RUNTIME_SENSITIVE = [
   'packages/core/test/exit.test.ts',
   'packages/core/test/httpRequest.test.ts',
   'packages/web-identity/test/proxy.test.ts',
+  'packages/azure/test/proxy.test.ts',
   'packages/web-identity/test/importGraph.test.ts',
   'packages/chain/test/process.test.ts',
   'packages/token/test/watchToken.test.ts',

@@ -13,6 +13,7 @@ import {
   CredentialsError,
   describeUrl,
   httpRequest,
+  readProxyEnv,
   retry,
   systemClock,
   systemRandom,
@@ -76,7 +77,11 @@ export interface WorkloadIdentityCredentialOptions {
   clock?: Clock
   /** Jitter source, `() => number` in [0, 1). @defaultValue systemRandom */
   random?: Random
-  /** The HTTP seam. @defaultValue core's `httpRequest` (`node:https`, keep-alive, no redirects) */
+  /**
+   * The HTTP seam.
+   * @defaultValue core's `httpRequest` (`node:https`, keep-alive, no redirects; through
+   * `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` with Node's own agents on Node 22.21+/24.5+)
+   */
   transport?: HttpTransport
   /** The file-reading seam for the token file. @defaultValue a bounded `fs` read */
   readFile?: ReadFile
@@ -194,7 +199,18 @@ export function workloadIdentityCredential(
   const clock = options.clock ?? systemClock
   const random = options.random ?? systemRandom
   const logger = options.logger
-  const transport = options.transport ?? httpRequest
+  // Egress proxies apply to Entra as to STS (issue 20): HTTPS_PROXY/HTTP_PROXY/NO_PROXY of the
+  // call's environment, through Node's own agents (22.21+/24.5+); where a runtime's agents cannot
+  // proxy, core refuses the request rather than connecting directly. With only HTTP_PROXY set, an
+  // https: authority goes through it, as STS calls do.
+  const transport: HttpTransport =
+    options.transport ??
+    ((request, requestOptions) => {
+      const proxy = readProxyEnv(options.env ?? process.env)
+      if (proxy === undefined) return httpRequest(request, requestOptions)
+      const routed = { ...proxy, httpsProxy: proxy.httpsProxy === '' ? proxy.httpProxy : proxy.httpsProxy }
+      return httpRequest(request, { ...requestOptions, proxy: routed })
+    })
   const timeoutMs = options.timeoutMs ?? DEFAULT_ENTRA_TIMEOUT_MS
   const maxAttempts = options.maxAttempts ?? DEFAULT_ENTRA_MAX_ATTEMPTS
   const readOptions = options.readFile === undefined ? {} : { readFile: options.readFile }

@@ -101,10 +101,9 @@ function agentFor(url: URL, proxy: ProxyEnv | undefined): { module: HttpModule; 
   const key = JSON.stringify([protocol, proxy.httpProxy, proxy.httpsProxy, proxy.noProxy])
   let agent = proxyAgents.get(key)
   if (agent === undefined) {
-    if (proxyAgents.size >= MAX_PROXY_AGENTS) {
-      for (const old of proxyAgents.values()) old.destroy()
-      proxyAgents.clear()
-    }
+    // Forget the oldest configuration, without destroying it: a request may still be in flight
+    // on it, and its idle keep-alive sockets close on their own (IDLE_SOCKET_MS).
+    if (proxyAgents.size >= MAX_PROXY_AGENTS) proxyAgents.delete(proxyAgents.keys().next().value as string)
     const proxyEnv: Record<string, string> = {}
     if (proxy.httpProxy !== '') proxyEnv.HTTP_PROXY = proxy.httpProxy
     if (proxy.httpsProxy !== '') proxyEnv.HTTPS_PROXY = proxy.httpsProxy
@@ -143,10 +142,17 @@ function bypassed(url: URL, noProxy: string): boolean {
   return false
 }
 
+function runtimeName(): string {
+  const versions = process.versions as NodeJS.ProcessVersions & { bun?: string; deno?: string }
+  if (versions.bun !== undefined) return `Bun ${versions.bun}`
+  if (versions.deno !== undefined) return `Deno ${versions.deno}`
+  return `Node.js ${versions.node}`
+}
+
 function checkProxy(proxy: ProxyEnv, url: URL): void {
   if (!nodeAgentsSupportProxyEnv()) {
     throw new CredentialsError(
-      `a proxy is set (HTTPS_PROXY / HTTP_PROXY) but this runtime's http agents cannot use it (Node ${process.versions.node}); refusing to connect to ${describeUrl(url)} directly`,
+      `a proxy is set (HTTPS_PROXY / HTTP_PROXY) but the http agents of ${runtimeName()} cannot use one (Node.js 22.21+ and 24.5+ can); refusing to connect to ${describeUrl(url)} directly`,
       { code: 'ERR_INVALID_CONFIG' },
     )
   }
@@ -283,10 +289,13 @@ export async function httpRequest(
       }
       // Through a proxy only the error code: Node's messages name the proxy URL.
       finish(
-        new CredentialsError(`request to ${where}${through} failed: ${err.code ?? err.message}`, {
-          code: 'ERR_NETWORK',
-          cause: via === undefined ? err : Object.assign(new Error(String(err.code)), { code: err.code }),
-        }),
+        new CredentialsError(
+          `request to ${where}${through} failed: ${err.code ?? (via === undefined ? err.message : 'network error')}`,
+          {
+            code: 'ERR_NETWORK',
+            cause: via === undefined ? err : Object.assign(new Error(String(err.code)), { code: err.code }),
+          },
+        ),
       )
     })
 
