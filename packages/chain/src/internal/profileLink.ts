@@ -365,11 +365,14 @@ export function profileLink(options: ProfileLinkOptions): DescribableProvider<Aw
 /**
  * Whether `text` has a section the SDK's loader keeps holding at least one `key = value` line:
  * in a config file `[default]`, `[profile …]`, `[sso-session …]` or `[services …]` (the loader's
- * getConfigData drops the rest), in a credentials file any section.
+ * getConfigData drops the rest), in a credentials file any section; or an unclosed header.
  */
 function holdsProfileKeys(text: string, isConfig: boolean): boolean {
   let kept = false
   for (const line of text.split(/\r?\n/)) {
+    // An unclosed section header (`[profile dev`): the loader's parser gives up on the file, so
+    // whatever follows is lost — malformed, whatever the section.
+    if (/^\s*\[[^\]]*$/.test(line)) return true
     const section = /^\s*\[([^\]]*)\]/.exec(line)
     if (section !== null) {
       const name = (section[1] ?? '').trim()
