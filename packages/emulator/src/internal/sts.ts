@@ -82,39 +82,15 @@ async function assumeRoleWithWebIdentity(
   const roleArn = params.get('RoleArn')
   const sessionName = params.get('RoleSessionName')
   const token = params.get('WebIdentityToken')
-  for (const [name, value] of [
-    ['roleArn', roleArn],
-    ['roleSessionName', sessionName],
-    ['webIdentityToken', token],
-  ] as const) {
-    if (value === null || value === '') {
-      return error(
-        400,
-        'ValidationError',
-        `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
-      )
-    }
-  }
-  if (!SESSION_NAME.test(sessionName!)) {
-    return error(
-      400,
-      'ValidationError',
-      "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-    )
-  }
-  let lifetimeMs = context.credentialLifetimeMs
-  const duration = params.get('DurationSeconds')
-  if (duration !== null) {
-    const seconds = Number(duration)
-    if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200) {
-      return error(
-        400,
-        'ValidationError',
-        "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200",
-      )
-    }
-    lifetimeMs = seconds * 1000
-  }
+  const invalid = requestProblem(params, [
+    ['roleArn', 'RoleArn'],
+    ['roleSessionName', 'RoleSessionName'],
+    ['webIdentityToken', 'WebIdentityToken'],
+  ])
+  if (invalid !== undefined) return error(400, 'ValidationError', invalid)
+  const duration = requestedDuration(params)
+  if (duration.problem !== undefined) return error(400, 'ValidationError', duration.problem)
+  const lifetimeMs = duration.seconds === undefined ? context.credentialLifetimeMs : duration.seconds * 1000
   const verified = await context.issuer.verify(token!)
   if (!verified.ok) {
     switch (verified.problem) {
@@ -214,25 +190,11 @@ async function assumeRole(
   const caller = verified.credentials
   const roleArn = params.get('RoleArn')
   const sessionName = params.get('RoleSessionName')
-  for (const [name, value] of [
-    ['roleArn', roleArn],
-    ['roleSessionName', sessionName],
-  ] as const) {
-    if (value === null || value === '') {
-      return error(
-        400,
-        'ValidationError',
-        `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
-      )
-    }
-  }
-  if (!SESSION_NAME.test(sessionName!)) {
-    return error(
-      400,
-      'ValidationError',
-      "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*",
-    )
-  }
+  const invalid = requestProblem(params, [
+    ['roleArn', 'RoleArn'],
+    ['roleSessionName', 'RoleSessionName'],
+  ])
+  if (invalid !== undefined) return error(400, 'ValidationError', invalid)
   const externalId = params.get('ExternalId')
   if (externalId !== null && !EXTERNAL_ID.test(externalId)) {
     return error(
@@ -241,26 +203,19 @@ async function assumeRole(
       "1 validation error detected: Value at 'externalId' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@:\\/-]*",
     )
   }
-  let lifetimeMs = Math.min(context.credentialLifetimeMs, CHAINED_MAX_SECONDS * 1000)
-  const duration = params.get('DurationSeconds')
-  if (duration !== null) {
-    const seconds = Number(duration)
-    if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200) {
-      return error(
-        400,
-        'ValidationError',
-        "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200",
-      )
-    }
-    if (seconds > CHAINED_MAX_SECONDS) {
-      return error(
-        400,
-        'ValidationError',
-        'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
-      )
-    }
-    lifetimeMs = seconds * 1000
+  const duration = requestedDuration(params)
+  if (duration.problem !== undefined) return error(400, 'ValidationError', duration.problem)
+  if (duration.seconds !== undefined && duration.seconds > CHAINED_MAX_SECONDS) {
+    return error(
+      400,
+      'ValidationError',
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+    )
   }
+  const lifetimeMs =
+    duration.seconds === undefined
+      ? Math.min(context.credentialLifetimeMs, CHAINED_MAX_SECONDS * 1000)
+      : duration.seconds * 1000
   const callerRoleArn = caller.roleArn
   const callerAccount = caller.accountId
   const notAuthorized = (): void =>
@@ -318,4 +273,39 @@ async function assumeRole(
     ),
     { 'x-amzn-requestid': requestId },
   )
+}
+
+/**
+ * STS's `ValidationError` message for the first required member that is missing or empty
+ * (`[member, parameter]` pairs, in STS's order), then for a `RoleSessionName` outside its
+ * pattern; undefined when the request passes both. Shared by both actions, as STS words them.
+ */
+function requestProblem(
+  params: URLSearchParams,
+  required: readonly (readonly [member: string, parameter: string])[],
+): string | undefined {
+  for (const [member, parameter] of required) {
+    const value = params.get(parameter)
+    if (value === null || value === '') {
+      return `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`
+    }
+  }
+  if (!SESSION_NAME.test(params.get('RoleSessionName') ?? '')) {
+    return "1 validation error detected: Value at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"
+  }
+  return undefined
+}
+
+/** `DurationSeconds` within STS's 900–43,200 s: its value, absent, or STS's `ValidationError` message. */
+function requestedDuration(params: URLSearchParams): { seconds?: number; problem?: string } {
+  const duration = params.get('DurationSeconds')
+  if (duration === null) return {}
+  const seconds = Number(duration)
+  if (!Number.isInteger(seconds) || seconds < 900 || seconds > 43_200) {
+    return {
+      problem:
+        "1 validation error detected: Value at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200",
+    }
+  }
+  return { seconds }
 }
