@@ -15,7 +15,6 @@ import {
   CredentialsError,
   describeUrl,
   redactKeyId,
-  retry,
   scrub,
   systemClock,
   systemRandom,
@@ -31,6 +30,7 @@ import {
 } from '@podcreds/core'
 import { callerRegionOf, generateSessionName } from './internal/caller.js'
 import { envRegion, quote } from './internal/config.js'
+import { retryStsCall } from './internal/retryStsCall.js'
 import type { StsPolicyDescriptor } from './internal/sts.js'
 import { isRejectedSourceKey, readStsResponse } from './internal/sts.js'
 import { preloadXmlParser } from './internal/stsXml.js'
@@ -326,7 +326,7 @@ export function fromAssumeRole(options: FromAssumeRoleOptions): DescribableProvi
     }
 
     let invalidated = false
-    const assumed = await retry(
+    return await retryStsCall(
       async () => {
         try {
           return await exchange(credentials)
@@ -347,23 +347,8 @@ export function fromAssumeRole(options: FromAssumeRoleOptions): DescribableProvi
           return await exchange(credentials)
         }
       },
-      {
-        maxAttempts,
-        clock,
-        random,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-        onRetry: (error, attempt, delayMs) => {
-          logger?.debug?.('assume-role: retrying STS', { attempt, delayMs, ...errorFields(error) })
-        },
-      },
+      { maxAttempts, clock, random, signal: options.signal, logger, label: 'assume-role', roleArn },
     )
-    logger?.debug?.('assume-role: assumed role', {
-      roleArn,
-      accessKeyId: redactKeyId(assumed.accessKeyId),
-      expiration: assumed.expiration.toISOString(),
-      ...(assumed.accountId === undefined ? {} : { accountId: assumed.accountId }),
-    })
-    return assumed
   }
 
   const describe = async (): Promise<SourceDescription> => {
@@ -448,15 +433,6 @@ function sourceFailed(roleArn: string, error: unknown): CredentialsError {
     tryNextLink,
     cause: error,
   })
-}
-
-function errorFields(error: unknown): Record<string, unknown> {
-  if (!(error instanceof CredentialsError)) return {}
-  return {
-    code: error.code,
-    ...(error.stsCode === undefined ? {} : { stsCode: error.stsCode }),
-    ...(error.status === undefined ? {} : { status: error.status }),
-  }
 }
 
 function validateOptions(options: FromAssumeRoleOptions): void {

@@ -9,6 +9,8 @@ export { fromAssumeRole, ROLE_CHAINING_MAX_DURATION_SECONDS } from './fromAssume
 export { callerRegionOf, generateSessionName } from './internal/caller.js'
 export type { EnvRegion } from './internal/config.js'
 export { envRegion, quote } from './internal/config.js'
+export type { RetryStsCallOptions } from './internal/retryStsCall.js'
+export { retryStsCall } from './internal/retryStsCall.js'
 export type { AssumeRoleParams, StsAction, StsPolicyDescriptor } from './internal/sts.js'
 export { formBody, isInvalidIdentityToken, readStsResponse } from './internal/sts.js'
 export type { StsTransportOptions, UndiciDispatcher } from './internal/transport.js'

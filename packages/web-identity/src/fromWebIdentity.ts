@@ -13,8 +13,6 @@ import {
   CredentialsError,
   describeUrl,
   readEnv,
-  redactKeyId,
-  retry,
   systemClock,
   systemRandom,
   validateClock,
@@ -46,6 +44,7 @@ import {
   quote,
   readStsResponse,
   resolveStsEndpoint,
+  retryStsCall,
   stsTransport,
 } from '@podcreds/sts'
 import type { TokenClaims } from '@podcreds/token'
@@ -293,7 +292,7 @@ export function fromWebIdentity(
     }
 
     let reread = false
-    const credentials = await retry(
+    return await retryStsCall(
       async () => {
         try {
           return await exchange(token)
@@ -309,23 +308,8 @@ export function fromWebIdentity(
           return await exchange(token)
         }
       },
-      {
-        maxAttempts,
-        clock,
-        random,
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-        onRetry: (error, attempt, delayMs) => {
-          logger?.debug?.('web-identity: retrying STS', { attempt, delayMs, ...errorFields(error) })
-        },
-      },
+      { maxAttempts, clock, random, signal: options.signal, logger, label: 'web-identity', roleArn },
     )
-    logger?.debug?.('web-identity: assumed role', {
-      roleArn,
-      accessKeyId: redactKeyId(credentials.accessKeyId),
-      expiration: credentials.expiration.toISOString(),
-      ...(credentials.accountId === undefined ? {} : { accountId: credentials.accountId }),
-    })
-    return credentials
   }
 
   const describe = async (): Promise<SourceDescription> => {
@@ -485,13 +469,4 @@ async function tokenDetails(token: string, now: number): Promise<Record<string, 
 function isoSeconds(epochSeconds: number): string {
   const date = new Date(epochSeconds * 1000)
   return Number.isNaN(date.getTime()) ? String(epochSeconds) : date.toISOString()
-}
-
-function errorFields(error: unknown): Record<string, unknown> {
-  if (!(error instanceof CredentialsError)) return {}
-  return {
-    code: error.code,
-    ...(error.stsCode === undefined ? {} : { stsCode: error.stsCode }),
-    ...(error.status === undefined ? {} : { status: error.status }),
-  }
 }
