@@ -207,9 +207,7 @@ export function workloadIdentityCredential(
     options.transport ??
     ((request, requestOptions) => {
       const proxy = readProxyEnv(options.env ?? process.env)
-      if (proxy === undefined) return httpRequest(request, requestOptions)
-      const routed = { ...proxy, httpsProxy: proxy.httpsProxy === '' ? proxy.httpProxy : proxy.httpsProxy }
-      return httpRequest(request, { ...requestOptions, proxy: routed })
+      return httpRequest(request, proxy === undefined ? requestOptions : { ...requestOptions, proxy })
     })
   const timeoutMs = options.timeoutMs ?? DEFAULT_ENTRA_TIMEOUT_MS
   const maxAttempts = options.maxAttempts ?? DEFAULT_ENTRA_MAX_ATTEMPTS

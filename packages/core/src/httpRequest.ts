@@ -50,7 +50,7 @@ export interface HttpRequestOptions {
   /**
    * Send through these proxies (Node's own agents with `proxyEnv`: a CONNECT tunnel for `https:`,
    * an absolute-form request for `http:`, `NO_PROXY` honoured, proxy user info sent as Basic
-   * auth). Only on a runtime where {@link nodeAgentsSupportProxyEnv} is true: elsewhere the
+   * auth; an `https:` target with only `httpProxy` set goes through it). Only on a runtime where {@link nodeAgentsSupportProxyEnv} is true: elsewhere the
    * request fails with `ERR_INVALID_CONFIG` rather than connecting directly. For STS and Entra
    * only, never for the Pod Identity agent or IMDS.
    * @defaultValue no proxy
@@ -106,7 +106,8 @@ function agentFor(url: URL, proxy: ProxyEnv | undefined): { module: HttpModule; 
     if (proxyAgents.size >= MAX_PROXY_AGENTS) proxyAgents.delete(proxyAgents.keys().next().value as string)
     const proxyEnv: Record<string, string> = {}
     if (proxy.httpProxy !== '') proxyEnv.HTTP_PROXY = proxy.httpProxy
-    if (proxy.httpsProxy !== '') proxyEnv.HTTPS_PROXY = proxy.httpsProxy
+    const httpsProxy = proxyForHttps(proxy)
+    if (httpsProxy !== '') proxyEnv.HTTPS_PROXY = httpsProxy
     if (proxy.noProxy !== '') proxyEnv.NO_PROXY = proxy.noProxy
     // `proxyEnv` is in Node 22.21+/24.5+; @types/node for our 20.19 floor does not know it yet.
     agent = new module.Agent({ ...AGENT_OPTIONS, proxyEnv } as ConstructorParameters<HttpModule['Agent']>[0])
@@ -115,10 +116,19 @@ function agentFor(url: URL, proxy: ProxyEnv | undefined): { module: HttpModule; 
   return { module, agent }
 }
 
+/**
+ * The proxy for `https:` targets: HTTPS_PROXY, else HTTP_PROXY, as undici's EnvHttpProxyAgent
+ * (the route on older Nodes and Deno) picks it — so the same settings take the same route on
+ * every runtime (Node's own convention would go direct).
+ */
+function proxyForHttps(proxy: ProxyEnv): string {
+  return proxy.httpsProxy === '' ? proxy.httpProxy : proxy.httpsProxy
+}
+
 /** The proxy a request to `url` goes through under `proxy`, or `undefined` when it goes direct. */
 function proxyFor(url: URL, proxy: ProxyEnv | undefined): string | undefined {
   if (proxy === undefined) return undefined
-  const value = url.protocol === 'https:' ? proxy.httpsProxy : proxy.httpProxy
+  const value = url.protocol === 'https:' ? proxyForHttps(proxy) : proxy.httpProxy
   if (value === '' || bypassed(url, proxy.noProxy)) return undefined
   return value
 }

@@ -102,6 +102,17 @@ describe('egress proxies', () => {
     expect(sts.requests).toHaveLength(0)
   })
 
+  it("with only HTTP_PROXY set, an https: STS endpoint goes through it on every route (as undici's EnvHttpProxyAgent)", async () => {
+    const error = await failure(
+      fromWebIdentity(
+        options({ HTTP_PROXY: proxy.url, AWS_REGION: 'eu-west-1' }, { endpoint: undefined, maxAttempts: 1 }),
+      )(),
+    )
+    expect(proxy.hits).toEqual(['CONNECT sts.eu-west-1.amazonaws.com:443'])
+    expect(error.message).toContain(`the proxy ${proxy.url} refused`)
+    expect(sts.requests).toHaveLength(0)
+  })
+
   it('reuses one keep-alive connection to the proxy across calls', async () => {
     const provider = fromWebIdentity(options({ HTTP_PROXY: proxy.url }))
     await provider()

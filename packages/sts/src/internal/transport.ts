@@ -75,11 +75,9 @@ export async function stsTransport(
   validateProxyEnv(proxy)
   const route = proxyRoute()
   if (route === 'node-agent') {
-    // An https: endpoint with only HTTP_PROXY set goes through it, as undici's EnvHttpProxyAgent
-    // (our route on older Nodes) does: the same settings take the same route on every runtime.
-    const routed = { ...proxy, httpsProxy: proxy.httpsProxy === '' ? proxy.httpProxy : proxy.httpsProxy }
+    // Core routes an https: endpoint with only HTTP_PROXY set through it, as undici does.
     return {
-      transport: (request, o) => httpRequest(request, { ...o, proxy: routed }),
+      transport: (request, o) => httpRequest(request, { ...o, proxy }),
       via: 'proxy variables (Node agent)',
     }
   }
